@@ -1,0 +1,58 @@
+# bpkit course: two commands on a fresh machine with Python 3.10+ and make.
+#   make book   create .venv, install, build the HTML book into _build/html
+#   make test   the whole suite (lint, unit and property tests, every notebook,
+#               the book build, the browser test of the built book)
+#   make lab    JupyterLab on the chapters, for self-study
+#   make bench  benchmarks against the performance budgets
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+BOOK_FLAGS := -W -n --keep-going
+
+.PHONY: book test lab bench lint format clean browser-deps
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "bpkit needs Python 3.10 or newer; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# The browser test drives Debian's Chromium (Playwright's own browser download
+# cannot work offline). Install it when we can; otherwise say how in one line.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Debian's chromium for the browser test ..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || { echo "Could not install chromium: run 'sudo apt-get install chromium' and retry."; exit 1; }; \
+	  else \
+	    echo "The browser test needs Chromium: run 'sudo apt-get install chromium' (Debian/Ubuntu) and retry."; exit 1; \
+	  fi; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check bpkit tests bench
+	$(BIN)/ruff format --check bpkit tests bench
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix bpkit tests bench
+	$(BIN)/ruff format bpkit tests bench
+
+test: $(STAMP) browser-deps lint
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf _build

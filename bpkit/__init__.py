@@ -1,0 +1,80 @@
+"""bpkit: a small numpy package for learning backpropagation.
+
+Importing bpkit has no side effects: no plotting backend is set, no random seed is
+touched, and matplotlib and ipywidgets are imported only by the functions that draw.
+"""
+
+from bpkit.activations import (
+    get_activation,
+    leaky_relu,
+    leaky_relu_grad,
+    relu,
+    relu_grad,
+    sigmoid,
+    sigmoid_grad,
+    tanh,
+    tanh_grad,
+)
+from bpkit.engine import Value
+from bpkit.gradcheck import diagnose, gradcheck, numerical_gradient, relative_error
+from bpkit.layers import Activation, Dense, Layer, Parameter
+from bpkit.losses import (
+    binary_cross_entropy,
+    binary_cross_entropy_grad,
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_grad,
+    get_loss,
+    logsumexp,
+    mse,
+    mse_grad,
+    softmax,
+    softmax_cross_entropy,
+    softmax_cross_entropy_grad,
+)
+from bpkit.model import Sequential, mlp
+from bpkit.optim import SGD, Adam, Momentum, Optimizer
+from bpkit.train import History, TrainingDiverged, train, train_step
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SGD",
+    "Activation",
+    "Adam",
+    "Dense",
+    "History",
+    "Layer",
+    "Momentum",
+    "Optimizer",
+    "Parameter",
+    "Sequential",
+    "TrainingDiverged",
+    "Value",
+    "binary_cross_entropy",
+    "binary_cross_entropy_grad",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_grad",
+    "diagnose",
+    "get_activation",
+    "get_loss",
+    "gradcheck",
+    "leaky_relu",
+    "leaky_relu_grad",
+    "logsumexp",
+    "mlp",
+    "mse",
+    "mse_grad",
+    "numerical_gradient",
+    "relative_error",
+    "relu",
+    "relu_grad",
+    "sigmoid",
+    "sigmoid_grad",
+    "softmax",
+    "softmax_cross_entropy",
+    "softmax_cross_entropy_grad",
+    "tanh",
+    "tanh_grad",
+    "train",
+    "train_step",
+]

@@ -1,0 +1,101 @@
+r"""Activation functions :math:`f(z)` and their derivatives :math:`f'(z)`.
+
+Every derivative here takes the **pre-activation** :math:`z` (the same argument as the
+function), never the activation :math:`a = f(z)`. A common tutorial bug writes
+``sigmoid_grad(x) = x * (1 - x)``, which is only right when ``x`` is already the
+*output* :math:`\sigma(z)`; here :math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`.
+
+All functions accept any float array (or a Python float) and never overflow:
+``sigmoid(-1000.0)`` is ``0.0`` with no warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Array = NDArray[np.floating]
+
+
+def _float_array(z: ArrayLike) -> Array:
+    z = np.asarray(z)
+    return z if np.issubdtype(z.dtype, np.floating) else z.astype(np.float64)
+
+
+def sigmoid(z: ArrayLike) -> Array:
+    r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, computed without overflow."""
+    z = _float_array(z)
+    # exp(-|z|) is in (0, 1], so no branch can overflow.
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+
+
+def sigmoid_grad(z: ArrayLike) -> Array:
+    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`; at most 1/4 (at z = 0)."""
+    s = sigmoid(z)
+    return s * (1.0 - s)
+
+
+def tanh(z: ArrayLike) -> Array:
+    r"""Hyperbolic tangent :math:`\tanh z`."""
+    return np.tanh(_float_array(z))
+
+
+def tanh_grad(z: ArrayLike) -> Array:
+    r""":math:`\tanh'(z) = 1 - \tanh^2 z` (not :math:`\tanh z`); at most 1 (at z = 0)."""
+    t = np.tanh(_float_array(z))
+    return 1.0 - t * t
+
+
+def relu(z: ArrayLike) -> Array:
+    r""":math:`\mathrm{relu}(z) = \max(0, z)`."""
+    z = _float_array(z)
+    return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+
+
+def relu_grad(z: ArrayLike) -> Array:
+    r""":math:`\mathrm{relu}'(z) = 1` for :math:`z > 0`, else 0 (0 chosen at the kink)."""
+    z = _float_array(z)
+    return (z > 0).astype(z.dtype)
+
+
+def leaky_relu(z: ArrayLike, slope: float = 0.01) -> Array:
+    r""":math:`z` for :math:`z > 0`, else :math:`\text{slope}\cdot z`."""
+    z = _float_array(z)
+    return np.where(z > 0, z, slope * z).astype(z.dtype, copy=False)
+
+
+def leaky_relu_grad(z: ArrayLike, slope: float = 0.01) -> Array:
+    r"""1 for :math:`z > 0`, else ``slope``."""
+    z = _float_array(z)
+    return np.where(z > 0, 1.0, slope).astype(z.dtype, copy=False)
+
+
+def identity(z: ArrayLike) -> Array:
+    r"""The identity :math:`f(z) = z`, for a linear (regression) output."""
+    return _float_array(z)
+
+
+def identity_grad(z: ArrayLike) -> Array:
+    r""":math:`f'(z) = 1`."""
+    return np.ones_like(_float_array(z))
+
+
+ACTIVATIONS: dict[str, tuple[Callable[..., Array], Callable[..., Array]]] = {
+    "sigmoid": (sigmoid, sigmoid_grad),
+    "tanh": (tanh, tanh_grad),
+    "relu": (relu, relu_grad),
+    "leaky_relu": (leaky_relu, leaky_relu_grad),
+    "identity": (identity, identity_grad),
+}
+
+
+def get_activation(name: str) -> tuple[Callable[..., Array], Callable[..., Array]]:
+    """Return ``(f, f_grad)`` for an activation name such as ``"tanh"``."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(repr(k) for k in ACTIVATIONS)
+        raise ValueError(f"unknown activation {name!r}; choose one of {valid}") from None
