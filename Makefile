@@ -11,7 +11,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book test lab bench lint format clean browser-deps
+.PHONY: book test lab bench lint format clean browser-deps strip
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "bpkit needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -56,3 +56,7 @@ bench: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# Strip outputs and execution counts from every notebook (commit notebooks stripped).
+strip: $(STAMP)
+	$(BIN)/python -m bpkit._strip chapters

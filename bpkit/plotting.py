@@ -1,13 +1,17 @@
-"""Shared figure conventions: a colour-blind-safe palette and a figure factory.
+"""Shared figure conventions: a colour-blind-safe palette and a figure that displays itself.
 
-Figures are made with ``matplotlib.figure.Figure`` (not ``pyplot``), so drawing one
-changes no global state; a notebook shows one by leaving it as the cell's last value
-or with ``IPython.display.display(fig)``.
+Figures are ``matplotlib.figure.Figure`` objects made without ``pyplot``, so drawing one
+changes no global state. :class:`BookFigure` adds ``_repr_png_``, so a figure left as a
+cell's last value is shown by Jupyter and by the book with no backend set up.
 """
 
 from __future__ import annotations
 
+import io
 from typing import Any
+
+from cycler import cycler
+from matplotlib.figure import Figure
 
 # Okabe and Ito (2008), "Color Universal Design": distinguishable with every common
 # form of colour-vision deficiency.
@@ -24,17 +28,24 @@ PALETTE = {
 COLORS = [PALETTE[k] for k in ("blue", "orange", "green", "vermillion", "sky", "purple", "black")]
 
 
-def new_figure(width: float = 6.0, height: float = 4.0, dpi: int = 100, **kwargs: Any):
-    """A detached matplotlib ``Figure`` using the book's palette (imports matplotlib lazily)."""
-    from matplotlib.figure import Figure
+class BookFigure(Figure):
+    """A ``Figure`` that renders itself as PNG in a notebook."""
 
-    return Figure(figsize=(width, height), dpi=dpi, layout="constrained", **kwargs)
+    def _repr_png_(self) -> bytes:
+        buf = io.BytesIO()
+        self.savefig(buf, format="png")
+        return buf.getvalue()
 
 
-def add_axes(fig, *args: Any, **kwargs: Any):
-    """``fig.add_subplot`` with the palette as the colour cycle."""
-    from cycler import cycler
+def new_figure(
+    width: float = 6.0, height: float = 4.0, dpi: int = 100, **kwargs: Any
+) -> BookFigure:
+    """A detached figure (no pyplot state) laid out with ``constrained`` layout."""
+    return BookFigure(figsize=(width, height), dpi=dpi, layout="constrained", **kwargs)
 
+
+def add_axes(fig: Figure, *args: Any, **kwargs: Any):
+    """``fig.add_subplot(*args, **kwargs)`` with the book's palette as the colour cycle."""
     ax = fig.add_subplot(*args, **kwargs)
     ax.set_prop_cycle(cycler(color=COLORS))
     return ax

@@ -157,9 +157,9 @@ class Explorer:
         return self.compute_fn(**full)
 
     def figure(self, data: Any, params: dict[str, Any]):
-        from matplotlib.figure import Figure
+        from bpkit.plotting import new_figure
 
-        fig = Figure(figsize=self.figsize, dpi=self.dpi, layout="constrained")
+        fig = new_figure(*self.figsize, dpi=self.dpi)
         self.render_fn(fig, data, params)
         return fig
 
