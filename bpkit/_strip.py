@@ -1,4 +1,4 @@
-"""``python -m bpkit._strip DIR``: remove outputs from the notebooks under DIR.
+"""``python -m bpkit._strip PATH...``: remove outputs from notebooks (files or folders).
 
 Notebooks are committed without outputs so that diffs stay readable and the book and
 the tests execute them fresh.
@@ -26,8 +26,9 @@ def strip(path: pathlib.Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    for root in argv or ["chapters"]:
-        for path in sorted(pathlib.Path(root).rglob("*.ipynb")):
+    for root in map(pathlib.Path, argv or ["chapters"]):
+        paths = [root] if root.suffix == ".ipynb" else sorted(root.rglob("*.ipynb"))
+        for path in paths:
             if ".ipynb_checkpoints" not in path.parts and strip(path):
                 print(f"stripped {path}")
     return 0
