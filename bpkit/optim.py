@@ -60,7 +60,7 @@ class SGD(Optimizer):
 
     def step(self) -> None:
         for p in self.params:
-            p.value -= self.lr * p.grad
+            p.value[...] -= self.lr * p.grad
 
 
 class Momentum(Optimizer):
@@ -90,9 +90,9 @@ class Momentum(Optimizer):
             v *= mu
             v += p.grad
             if self.nesterov:
-                p.value -= self.lr * (p.grad + mu * v)
+                p.value[...] -= self.lr * (p.grad + mu * v)
             else:
-                p.value -= self.lr * v
+                p.value[...] -= self.lr * v
 
 
 class Adam(Optimizer):
@@ -128,4 +128,4 @@ class Adam(Optimizer):
             m += (1.0 - b1) * p.grad
             s *= b2
             s += (1.0 - b2) * p.grad * p.grad
-            p.value -= self.lr * (m / c1) / (np.sqrt(s / c2) + self.eps)
+            p.value[...] -= self.lr * (m / c1) / (np.sqrt(s / c2) + self.eps)
