@@ -24,6 +24,7 @@ from bpkit.losses import get_loss
 
 Array = NDArray[np.floating]
 DEFAULT_TOL = 1e-7
+DEFAULT_ATOL = 1e-9
 
 
 def numerical_gradient(f: Callable[[Array], float], x: Array, h: float = 1e-6) -> Array:
@@ -62,18 +63,31 @@ def relative_error(a: ArrayLike, b: ArrayLike) -> float:
     return 0.0 if denom == 0 else float(np.linalg.norm(a - b) / denom)
 
 
-def diagnose(analytic: ArrayLike, numeric: ArrayLike, tol: float = DEFAULT_TOL) -> str | None:
-    """``None`` if the gradients agree; otherwise a sentence on what the mistake looks like."""
+def diagnose(
+    analytic: ArrayLike, numeric: ArrayLike, tol: float = DEFAULT_TOL, atol: float = DEFAULT_ATOL
+) -> str | None:
+    """``None`` if the gradients agree; otherwise a sentence on what the mistake looks like.
+
+    They agree when the relative error is below ``tol``, or when every entry differs by at
+    most ``atol`` (central differences cannot resolve finer than about 1e-10, so a tiny
+    gradient can have a large *relative* error from round-off alone).
+    """
     a, n = np.asarray(analytic, dtype=np.float64), np.asarray(numeric, dtype=np.float64)
     close = 1e-4  # how near a "looks like" explanation must come
     if a.shape != n.shape:
         if a.T.shape == n.shape and relative_error(a.T, n) < close:
             return f"transposed: the gradient has shape {a.shape} but should be {n.shape}"
         return f"wrong shape: the gradient has shape {a.shape} but the parameter has {n.shape}"
-    if relative_error(a, n) < tol:
-        return None
     if not np.all(np.isfinite(a)):
         return "the analytic gradient contains NaN or inf"
+    error = relative_error(a, n)
+    if error < tol or np.max(np.abs(a - n), initial=0.0) <= atol:
+        return None
+    if error < close:
+        return (
+            f"close but not within tolerance (relative error {error:.1e}): numerical noise "
+            "(a tiny gradient, float32, or a point near a kink such as relu's), not a formula mistake"
+        )
     if np.allclose(n, 0, atol=1e-12) and not np.allclose(a, 0, atol=1e-12):
         return "the true gradient is zero here but the analytic one is not"
     if np.allclose(a, 0, atol=1e-12):
@@ -93,6 +107,11 @@ def diagnose(analytic: ArrayLike, numeric: ArrayLike, tol: float = DEFAULT_TOL) 
             )
         elif abs(c - round(c)) < 1e-6 and round(c) > 1:
             hint = " (e.g. the gradient averages where the loss sums)"
+        if a.size == 1:  # any two single numbers differ by "a constant factor"
+            hint += (
+                "; with a single entry this cannot be told apart from a missing or wrong "
+                "derivative factor: look at the other parameters' diagnoses"
+            )
         return f"off by a constant factor: the analytic gradient is {factor:.4g} times the true one{hint}"
     mask = np.abs(a) > 1e-12 * np.max(np.abs(a))
     ratio = n[mask] / a[mask]
