@@ -98,7 +98,11 @@ def train(
         for start in range(0, n, batch_size):
             idx = order[start : start + batch_size]
             try:
-                value = train_step(model, X[idx], Y[idx], loss, optimizer)
+                # An overflow means the run is diverging: stop and say so in words.
+                with np.errstate(over="raise", invalid="raise"):
+                    value = train_step(model, X[idx], Y[idx], loss, optimizer)
+            except FloatingPointError as exc:
+                raise _diverged(epoch, optimizer) from exc
             except ValueError as exc:
                 if "NaN" in str(exc) or "infinite" in str(exc):
                     raise _diverged(epoch, optimizer) from exc
