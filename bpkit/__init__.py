@@ -4,6 +4,7 @@ Importing bpkit has no side effects: no plotting backend is set, no random seed 
 touched, and matplotlib and ipywidgets are imported only by the functions that draw.
 """
 
+from bpkit import data
 from bpkit.activations import (
     get_activation,
     leaky_relu,
@@ -54,6 +55,7 @@ __all__ = [
     "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy_with_logits_grad",
+    "data",
     "diagnose",
     "get_activation",
     "get_loss",
