@@ -60,15 +60,18 @@ def train(
     epochs: int,
     batch_size: int | None = None,
     rng: np.random.Generator | int | None = None,
-    progress: bool = False,
-    callback: Callable[[int, History], None] | None = None,
+    progress: bool | str = False,
+    callback: Callable[[int, History], bool | None] | None = None,
 ) -> History:
     """Train ``model`` on ``(X, Y)``; return the :class:`History` of losses.
 
     ``batch_size=None`` is full-batch gradient descent; a smaller batch is mini-batch
     (``1`` is stochastic) gradient descent, shuffled each epoch with ``rng``.
-    ``progress=True`` shows a progress bar (tqdm). ``callback(epoch, history)`` runs
-    after every epoch, e.g. to record validation accuracy in ``history.metrics``.
+    ``progress=True`` shows a progress bar (tqdm.auto: a widget in Jupyter);
+    ``progress="text"`` a plain-text bar on stdout, which also reads well in a static page.
+    ``callback(epoch, history)`` runs after every epoch, e.g. to record validation
+    accuracy in ``history.metrics``; if it returns ``True``, training stops there (see
+    :class:`EarlyStopping`).
 
     Raises :class:`TrainingDiverged` as soon as the loss is NaN or infinite.
     """
@@ -87,11 +90,7 @@ def train(
     gen = as_generator(rng, "train with mini-batches") if batch_size < n else None
 
     history = History()
-    epoch_iter = range(epochs)
-    if progress:
-        from tqdm.auto import tqdm  # imported only when asked for
-
-        epoch_iter = tqdm(epoch_iter, desc="training", unit="epoch")
+    epoch_iter = _progress_bar(epochs, progress) if progress else range(epochs)
     for epoch in epoch_iter:
         order = gen.permutation(n) if gen is not None else np.arange(n)
         total = 0.0
@@ -113,10 +112,39 @@ def train(
             total += value * len(idx)
         history.loss.append(total / n)
         if progress:
-            epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4g}")
-        if callback is not None:
-            callback(epoch, history)
+            epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
+        if callback is not None and callback(epoch, history):
+            break
+    if progress:
+        epoch_iter.close()
     return history
+
+
+def _progress_bar(epochs: int, kind: bool | str):
+    """A tqdm bar over the epochs: ``True`` for tqdm.auto, ``"text"`` for plain text on stdout."""
+    if kind is True:
+        from tqdm.auto import tqdm  # imported only when asked for
+
+        return tqdm(range(epochs), desc="training", unit="epoch")
+    if kind == "text":
+        import sys
+
+        from tqdm import tqdm
+
+        # About six refreshes: a live line in Jupyter, a short log in a static page. The
+        # interval does not divide `epochs`, so the last line is printed once, by close().
+        every = max(1, epochs // 5)
+        while epochs % every == 0 and every < epochs - 1:
+            every += 1
+        return tqdm(
+            range(epochs),
+            desc="training",
+            unit="epoch",
+            file=sys.stdout,
+            miniters=every,
+            mininterval=0.0,
+        )
+    raise ValueError(f"progress must be True, False or 'text'; got {kind!r}")
 
 
 def _diverged(epoch: int, optimizer: Optimizer) -> TrainingDiverged:
@@ -125,3 +153,65 @@ def _diverged(epoch: int, optimizer: Optimizer) -> TrainingDiverged:
         f"{optimizer.lr:g}. The steps overshot and grew until the numbers overflowed; the "
         "learning rate is the usual cause: try one 3 to 10 times smaller."
     )
+
+
+class EarlyStopping:
+    r"""A :func:`train` callback: stop when a recorded number has not improved for a while.
+
+    After every epoch it reads ``history.metrics[monitor][-1]`` (recorded by an earlier
+    callback, typically the validation loss; lower is better). An epoch is an improvement
+    if the value is below the best so far by more than ``min_delta``; then a copy of the
+    parameters is kept. After ``patience`` epochs without improvement it returns ``True``,
+    which stops :func:`train`. :meth:`restore_best` copies the kept parameters back.
+
+    Example::
+
+        stop = EarlyStopping(model, monitor="val_loss", patience=10)
+        def callback(epoch, history):
+            history.metrics.setdefault("val_loss", []).append(val_loss(model))
+            return stop(epoch, history)
+        train(model, X, y, ..., callback=callback)
+        stop.restore_best()
+    """
+
+    def __init__(
+        self, model: Layer, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0
+    ) -> None:
+        if not isinstance(patience, int) or patience < 1:
+            raise ValueError(
+                f"patience must be a positive whole number of epochs; got {patience!r}"
+            )
+        if not min_delta >= 0:
+            raise ValueError(f"min_delta must be zero or positive; got {min_delta!r}")
+        self.params = model.parameters()
+        self.monitor, self.patience, self.min_delta = monitor, patience, float(min_delta)
+        self.best_value = float("inf")
+        self.best_epoch: int | None = None
+        self.stopped_epoch: int | None = None
+        self._best = [p.value.copy() for p in self.params]
+
+    def __call__(self, epoch: int, history: History) -> bool:
+        values = history.metrics.get(self.monitor)
+        if not values:
+            have = ", ".join(repr(k) for k in history.metrics) or "none"
+            raise ValueError(
+                f"EarlyStopping monitors history.metrics[{self.monitor!r}], but nothing was "
+                f"recorded under that name (recorded: {have}); record it in a callback that "
+                "runs before this one"
+            )
+        value = values[-1]
+        if value < self.best_value - self.min_delta:
+            self.best_value, self.best_epoch = value, epoch
+            for kept, p in zip(self._best, self.params, strict=True):
+                kept[...] = p.value
+        elif epoch - (-1 if self.best_epoch is None else self.best_epoch) >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def restore_best(self) -> None:
+        """Copy the parameters of the best epoch back into the model, in place."""
+        if self.best_epoch is None:
+            raise RuntimeError("no epoch has been seen yet: train with this callback first")
+        for kept, p in zip(self._best, self.params, strict=True):
+            p.value[...] = kept
