@@ -1,0 +1,443 @@
+"""Benchmarks against the course's performance budgets (``make bench``).
+
+Measures what a learner waits on: a bpkit training step (against a plain numpy step and
+the matrix-multiply floor, and PyTorch when it is installed), the ``Value`` engine, each
+notebook in a fresh kernel, each slider move, and the book build. Prints one table with
+every figure beside its goal and writes it to ``bench/results/latest.md`` and ``.json``.
+
+Timing method for the training step: the bpkit step (A) and the plain numpy step (B) are
+interleaved A B A B ..., each sample timing a block of steps, and the report gives the
+median per-step time of each and the median of the paired ratios A/B, so that machine
+noise (another process, frequency changes) hits both sides of a pair alike.
+
+Usage: ``python bench/run.py [--quick] [--only step,value,notebooks,sliders,book]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import itertools
+import json
+import os
+import pathlib
+import pkgutil
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+import bpkit
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+
+
+@dataclass
+class Row:
+    section: str
+    what: str
+    value: float
+    unit: str
+    goal: str
+    ok: bool | None  # None: reported, no goal
+
+    def cells(self) -> list[str]:
+        verdict = {True: "yes", False: "NO", None: ""}[self.ok]
+        return [self.section, self.what, f"{self.value:.4g} {self.unit}", self.goal, verdict]
+
+
+# ---------------------------------------------------------------- training step
+ARCHS = [
+    # (sizes, batch, hidden activation, output activation, loss)
+    ([3, 2, 1], 3, "sigmoid", "sigmoid", "mse"),
+    ([2, 16, 1], 4, "tanh", "identity", "mse"),
+    ([2, 64, 64, 2], 256, "relu", "identity", "softmax_cross_entropy"),
+    ([64, 128, 128, 10], 512, "relu", "identity", "softmax_cross_entropy"),
+    ([784, 256, 10], 1024, "relu", "identity", "softmax_cross_entropy"),
+]
+
+
+def _plain_act(name: str) -> tuple[Callable, Callable]:
+    """Textbook numpy activations and derivatives (in terms of the activation output)."""
+    if name == "sigmoid":
+        return (lambda z: 1.0 / (1.0 + np.exp(-z))), (lambda z, a: a * (1.0 - a))
+    if name == "tanh":
+        return np.tanh, (lambda z, a: 1.0 - a * a)
+    if name == "relu":
+        return (lambda z: np.maximum(z, 0.0)), (lambda z, a: (z > 0).astype(z.dtype))
+    return (lambda z: z), (lambda z, a: np.ones_like(z))
+
+
+def make_plain_step(Ws, bs, hidden: str, output: str, loss: str, lr: float):
+    """A minimal hand-written numpy training step; temporaries allocated freely."""
+    acts = [_plain_act(hidden)] * (len(Ws) - 1) + [_plain_act(output)]
+
+    def step(X, Y):
+        As, Zs = [X], []
+        for W, b, (f, _) in zip(Ws, bs, acts, strict=True):
+            Z = As[-1] @ W.T + b
+            Zs.append(Z)
+            As.append(f(Z))
+        out = As[-1]
+        n = X.shape[0]
+        if loss == "mse":
+            dA = 2.0 * (out - Y) / out.size
+        else:  # softmax cross-entropy with integer labels
+            e = np.exp(out - out.max(axis=1, keepdims=True))
+            P = e / e.sum(axis=1, keepdims=True)
+            P[np.arange(n), Y] -= 1.0
+            dA = P / n
+        for k in range(len(Ws) - 1, -1, -1):
+            dZ = dA * acts[k][1](Zs[k], As[k + 1])
+            dW = dZ.T @ As[k]
+            db = dZ.sum(axis=0)
+            if k:
+                dA = dZ @ Ws[k]
+            Ws[k] -= lr * dW
+            bs[k] -= lr * db
+
+    return step
+
+
+def make_matmul_floor(Ws, X):
+    """Only the step's matrix multiplies: the floor no implementation can beat."""
+    As = [X]
+    for W in Ws:
+        As.append(As[-1] @ W.T)
+    dZs = [np.ones_like(A) for A in As[1:]]
+
+    def step(_X, _Y):
+        A = _X
+        for W in Ws:
+            A = A @ W.T
+        for k in range(len(Ws) - 1, -1, -1):
+            dZs[k].T @ As[k]
+            if k:
+                dZs[k] @ Ws[k]
+
+    return step
+
+
+def _time_block(fn, X, Y, steps: int) -> float:
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        fn(X, Y)
+    return (time.perf_counter() - t0) / steps
+
+
+def _steps_per_sample(fn, X, Y) -> int:
+    per = _time_block(fn, X, Y, 3)
+    return max(1, min(2000, int(0.01 / max(per, 1e-7))))  # ~10 ms per sample
+
+
+def bench_step(quick: bool) -> list[Row]:
+    rows = []
+    samples = 15 if quick else 41
+    torch = _maybe_torch()
+    for sizes, batch, hidden, output, loss in ARCHS:
+        for dtype in (np.float64, np.float32):
+            rng = np.random.default_rng(0)
+            model = bpkit.mlp(sizes, hidden, output, rng=rng, dtype=dtype)
+            X = rng.standard_normal((batch, sizes[0])).astype(dtype)
+            if loss == "mse":
+                Y = rng.standard_normal((batch, sizes[-1])).astype(dtype)
+            else:
+                Y = rng.integers(0, sizes[-1], batch)
+            lr = 1e-3
+            opt = bpkit.SGD(model.parameters(), lr=lr)
+
+            def bp_step(X, Y, model=model, opt=opt, loss=loss):
+                bpkit.train_step(model, X, Y, loss, opt)
+
+            dense = [layer for layer in model.layers if isinstance(layer, bpkit.Dense)]
+            Ws = [d.W.copy() for d in dense]
+            bs = [d.b.copy() for d in dense]
+            plain = make_plain_step(Ws, bs, hidden, output, loss, lr)
+            floor = make_matmul_floor([d.W for d in dense], X)
+            k = min(_steps_per_sample(bp_step, X, Y), _steps_per_sample(plain, X, Y))
+            ta, tb, tf, ratios = [], [], [], []
+            for _ in range(samples):
+                a = _time_block(bp_step, X, Y, k)
+                b = _time_block(plain, X, Y, k)
+                ta.append(a)
+                tb.append(b)
+                ratios.append(a / b)
+                tf.append(_time_block(floor, X, Y, k))
+            name = f"{'-'.join(map(str, sizes))} b{batch} {np.dtype(dtype).name}"
+            t_bp, t_np, t_mm = (statistics.median(t) for t in (ta, tb, tf))
+            ratio = statistics.median(ratios)
+            rows.append(Row("step", f"{name}: bpkit", t_bp * 1e6, "us", "", None))
+            rows.append(Row("step", f"{name}: plain numpy", t_np * 1e6, "us", "", None))
+            rows.append(Row("step", f"{name}: bpkit / numpy", ratio, "x", "<= 1.0", ratio <= 1.0))
+            largest = sizes == ARCHS[-1][0]
+            rows.append(
+                Row(
+                    "step",
+                    f"{name}: bpkit / matmul floor",
+                    t_bp / t_mm,
+                    "x",
+                    "<= 1.15" if largest else "",
+                    (t_bp / t_mm <= 1.15) if largest else None,
+                )
+            )
+            if torch is not None:
+                t_pt = _torch_step_time(torch, sizes, batch, hidden, output, loss, dtype, samples)
+                goal = 0.15 if batch <= 4 else (1.0 if largest else 0.8)
+                rows.append(
+                    Row(
+                        "step",
+                        f"{name}: bpkit / PyTorch",
+                        t_bp / t_pt,
+                        "x",
+                        f"<= {goal}",
+                        t_bp / t_pt <= goal,
+                    )
+                )
+    return rows
+
+
+def _maybe_torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(os.cpu_count() or 1)
+    return torch
+
+
+def _torch_step_time(torch, sizes, batch, hidden, output, loss, dtype, samples) -> float:
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    acts = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
+    layers = []
+    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
+        layers.append(torch.nn.Linear(a, b, dtype=tdtype))
+        name = output if i == len(sizes) - 2 else hidden
+        if name in acts:
+            layers.append(acts[name]())
+    net = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(net.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(0)
+    X = torch.randn(batch, sizes[0], generator=gen, dtype=tdtype)
+    if loss == "mse":
+        Y = torch.randn(batch, sizes[-1], generator=gen, dtype=tdtype)
+        loss_fn = torch.nn.MSELoss()
+    else:
+        Y = torch.randint(0, sizes[-1], (batch,), generator=gen)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step(X, Y):
+        opt.zero_grad()
+        loss_fn(net(X), Y).backward()
+        opt.step()
+
+    k = _steps_per_sample(step, X, Y)
+    return statistics.median(_time_block(step, X, Y, k) for _ in range(samples))
+
+
+# ---------------------------------------------------------------- Value engine
+def bench_value(quick: bool) -> list[Row]:
+    rows = []
+    n = 20_000 if quick else 100_000
+
+    def chain(n):
+        x = bpkit.Value(0.5)
+        y = x
+        for _ in range(n):
+            y = (y * 0.999).tanh()
+        return x, y
+
+    def wide(n):
+        xs = [bpkit.Value(float(i % 7) / 7) for i in range(n)]
+        total = bpkit.Value(0.0)
+        for x in xs:
+            total = total + x * x
+        return xs[0], total
+
+    for label, build, nodes_per in (("long chain", chain, 2), ("wide sum", wide, 3)):
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            _, out = build(n)
+            out.backward()
+            times.append(time.perf_counter() - t0)
+        rate = nodes_per * n / min(times)
+        rows.append(Row("Value", f"{label}: forward + backward", rate, "nodes/s", "", None))
+    deepest = 0
+    for depth in (100_000, 300_000, 1_000_000) if not quick else (100_000,):
+        try:
+            x = bpkit.Value(1.0)
+            y = x
+            for _ in range(depth):
+                y = y + 1.0
+            y.backward()
+            assert x.grad == 1.0
+            deepest = depth
+        except (RecursionError, MemoryError):
+            break
+    rows.append(
+        Row(
+            "Value",
+            "deepest chain that works (tested)",
+            deepest,
+            "ops",
+            ">= 100000",
+            deepest >= 100_000,
+        )
+    )
+    return rows
+
+
+# ---------------------------------------------------------------- notebooks
+def bench_notebooks(quick: bool) -> list[Row]:
+    import nbclient
+    import nbformat
+
+    rows, total = [], 0.0
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        t0 = time.perf_counter()
+        nbclient.NotebookClient(
+            nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
+        dt = time.perf_counter() - t0
+        total += dt
+        rows.append(Row("notebooks", path.name, dt, "s", "< 20", dt < 20))
+    rows.append(Row("notebooks", "all together", total, "s", "< 120", total < 120))
+    return rows
+
+
+# ---------------------------------------------------------------- sliders
+def _explorer_factories():
+    import bpkit.explorers as pkg
+
+    for info in pkgutil.iter_modules(pkg.__path__):
+        module = importlib.import_module(f"bpkit.explorers.{info.name}")
+        for name in sorted(dir(module)):
+            if name.endswith("_explorer") and callable(getattr(module, name)):
+                yield f"{info.name}.{name}", getattr(module, name)
+
+
+def bench_sliders(quick: bool) -> list[Row]:
+    import io
+
+    rows = []
+    for label, factory in _explorer_factories():
+        explorer = factory()
+        settings = []
+        for slider_name, slider in explorer.sliders.items():
+            for value in list(slider.values)[:: max(1, len(slider.values) // 4)]:
+                settings.append({slider_name: value})
+        compute_t, draw_t = [], []
+        for params in settings:
+            t0 = time.perf_counter()
+            data = explorer.compute(**params)
+            t1 = time.perf_counter()
+            fig = explorer.figure(data, {**explorer.defaults(), **params})
+            fig.savefig(io.BytesIO(), format="png", dpi=explorer.dpi)
+            t2 = time.perf_counter()
+            compute_t.append(t1 - t0)
+            draw_t.append(t2 - t0)
+        c, d = max(compute_t) * 1e3, max(draw_t) * 1e3
+        rows.append(Row("sliders", f"{label}: recompute (worst move)", c, "ms", "< 50", c < 50))
+        rows.append(
+            Row("sliders", f"{label}: recompute + redraw (worst)", d, "ms", "< 200", d < 200)
+        )
+    return rows
+
+
+# ---------------------------------------------------------------- book
+def bench_book(quick: bool) -> list[Row]:
+    rows = []
+    jb = pathlib.Path(sys.executable).with_name("jupyter-book")
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [str(jb), "build", str(ROOT), "-W", "-n", "--keep-going", "--path-output", tmp]
+        times = []
+        for _ in range(2):
+            t0 = time.perf_counter()
+            done = subprocess.run(cmd, capture_output=True, text=True)
+            times.append(time.perf_counter() - t0)
+            if done.returncode:
+                raise SystemExit(
+                    f"book build failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+                )
+        rows.append(Row("book", "clean build (no cache)", times[0], "s", "< 180", times[0] < 180))
+        rows.append(Row("book", "rebuild, nothing changed", times[1], "s", "< 15", times[1] < 15))
+        html = pathlib.Path(tmp) / "_build" / "html"
+        heaviest, weight = "", 0
+        for page in html.rglob("*.html"):
+            size = page.stat().st_size
+            text = page.read_text(errors="ignore")
+            for img in (html / "_images").glob("*") if (html / "_images").exists() else []:
+                if img.name in text:
+                    size += img.stat().st_size
+            if size > weight:
+                heaviest, weight = str(page.relative_to(html)), size
+        mb = weight / 1e6
+        rows.append(Row("book", f"heaviest page ({heaviest})", mb, "MB", "<= 3", mb <= 3))
+    return rows
+
+
+# ---------------------------------------------------------------- report
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, "
+        f"numpy {np.__version__}; {time.strftime('%Y-%m-%d')}"
+    )
+
+
+def table(rows: list[Row]) -> str:
+    head = ["section", "measurement", "value", "goal", "met"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(r.cells()) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+SECTIONS = {
+    "step": bench_step,
+    "value": bench_value,
+    "notebooks": bench_notebooks,
+    "sliders": bench_sliders,
+    "book": bench_book,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    args = parser.parse_args(argv)
+    rows: list[Row] = []
+    for name in args.only.split(","):
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        rows += SECTIONS[name](args.quick)
+    report = f"Machine: {machine()}\n\n{table(rows)}\n"
+    print(report)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    suffix = "" if args.only == ",".join(SECTIONS) and not args.quick else "-partial"
+    (RESULTS / f"latest{suffix}.md").write_text(report)
+    (RESULTS / f"latest{suffix}.json").write_text(
+        json.dumps({"machine": machine(), "rows": [asdict(r) for r in rows]}, indent=1)
+    )
+    missed = [r for r in rows if r.ok is False]
+    if missed:
+        print(f"{len(missed)} goal(s) not met", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
