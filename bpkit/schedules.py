@@ -1,0 +1,111 @@
+r"""Learning-rate schedules: the learning rate as a function of the epoch number.
+
+A schedule is a callable ``schedule(epoch) -> lr`` with ``epoch = 0, 1, 2, ...`` (the
+epoch about to run). Two classic ones:
+
+* :class:`StepDecay`: :math:`\eta_t = \eta_0\, \gamma^{\lfloor t / k \rfloor}`, the rate
+  multiplied by ``factor`` :math:`\gamma` every ``every`` :math:`k` epochs;
+* :class:`ExponentialDecay`: :math:`\eta_t = \eta_0\, \gamma^{t}`, a little smaller
+  every epoch (equivalently :math:`\eta_0 e^{-\lambda t}` with :math:`\lambda = -\ln\gamma`).
+
+:func:`schedule_callback` plugs a schedule into :func:`bpkit.train`: after each epoch it
+sets ``optimizer.lr`` to the rate for the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bpkit.optim import Optimizer
+
+
+def _positive(name: str, value: Any) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not np.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    return float(value)
+
+
+def _factor(name: str, value: Any) -> float:
+    value = _positive(name, value)
+    if value >= 1:
+        raise ValueError(
+            f"{name} must lie strictly between 0 and 1 so that the rate decays; got {value}"
+        )
+    return value
+
+
+def _epoch(epoch: Any) -> int:
+    if isinstance(epoch, bool) or not isinstance(epoch, int | np.integer) or epoch < 0:
+        raise ValueError(f"epoch must be a whole number 0, 1, 2, ...; got {epoch!r}")
+    return int(epoch)
+
+
+@dataclass(frozen=True)
+class StepDecay:
+    r"""Step decay :math:`\eta_t = \eta_0\, \gamma^{\lfloor t / k \rfloor}`.
+
+    ``lr0`` :math:`\eta_0 > 0`, ``factor`` :math:`\gamma \in (0, 1)`, ``every``
+    :math:`k \ge 1` epochs. Epochs ``0 .. k-1`` use :math:`\eta_0`, epochs ``k .. 2k-1``
+    use :math:`\gamma\eta_0`, and so on.
+    """
+
+    lr0: float
+    factor: float = 0.5
+    every: int = 10
+
+    def __post_init__(self) -> None:
+        _positive("lr0", self.lr0)
+        _factor("factor", self.factor)
+        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+            raise ValueError(f"every must be a whole number of epochs >= 1; got {self.every!r}")
+
+    def __call__(self, epoch: int) -> float:
+        return float(self.lr0 * self.factor ** (_epoch(epoch) // self.every))
+
+
+@dataclass(frozen=True)
+class ExponentialDecay:
+    r"""Exponential decay :math:`\eta_t = \eta_0\, \gamma^{t}`.
+
+    ``lr0`` :math:`\eta_0 > 0`, ``factor`` :math:`\gamma \in (0, 1)`: the rate shrinks by
+    the same factor every epoch and halves every :math:`\ln 2 / (-\ln \gamma)` epochs.
+    """
+
+    lr0: float
+    factor: float = 0.95
+
+    def __post_init__(self) -> None:
+        _positive("lr0", self.lr0)
+        _factor("factor", self.factor)
+
+    def __call__(self, epoch: int) -> float:
+        return float(self.lr0 * self.factor ** _epoch(epoch))
+
+
+def schedule_callback(
+    schedule: Callable[[int], float], optimizer: Optimizer
+) -> Callable[[int, Any], None]:
+    """A :func:`bpkit.train` callback that applies ``schedule`` to ``optimizer``.
+
+    It sets ``optimizer.lr = schedule(0)`` now and ``schedule(epoch + 1)`` after each
+    finished ``epoch``, so epoch ``t`` always runs with ``schedule(t)``.
+    """
+    if not callable(schedule):
+        raise TypeError(f"schedule must be callable as schedule(epoch); got {schedule!r}")
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"optimizer must be a bpkit Optimizer; got {type(optimizer).__name__}")
+    optimizer.lr = _positive("schedule(0)", schedule(0))
+
+    def callback(epoch: int, history: Any) -> None:
+        optimizer.lr = _positive(f"schedule({epoch + 1})", schedule(epoch + 1))
+
+    return callback
