@@ -107,6 +107,11 @@ def diagnose(
             )
         elif abs(c - round(c)) < 1e-6 and round(c) > 1:
             hint = " (e.g. the gradient averages where the loss sums)"
+        elif 0 < c < 1:  # too large, by a factor that no reduction explains
+            hint = (
+                " (not a whole number: a missing activation derivative f'(z) looks like this "
+                "when f'(z) is about the same everywhere, e.g. sigmoid' is about 1/4 near z = 0)"
+            )
         if a.size == 1:  # any two single numbers differ by "a constant factor"
             hint += (
                 "; with a single entry this cannot be told apart from a missing or wrong "

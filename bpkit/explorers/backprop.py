@@ -45,8 +45,12 @@ def chapter_example() -> tuple[Array, Array]:
 def chapter_network(params: dict[str, Array] | None = None) -> Sequential:
     """The 3-2-1 sigmoid network as a bpkit ``Sequential``, holding copies of ``params``."""
     p = chapter_params() if params is None else params
-    model = Sequential(Dense(3, 2, init="zero"), Activation("sigmoid"), Dense(2, 1, init="zero"))
-    model.layers.append(Activation("sigmoid"))
+    model = Sequential(
+        Dense(3, 2, init="zero"),
+        Activation("sigmoid"),
+        Dense(2, 1, init="zero"),
+        Activation("sigmoid"),
+    )
     model[0].W[...], model[0].b[...] = p["W1"], p["b1"]
     model[2].W[...], model[2].b[...] = p["W2"], p["b2"]
     return model
