@@ -227,6 +227,7 @@ def draw_graph(
     ran: int | None = None,
     show_local: bool = True,
     title: str | None = None,
+    fontsize: float = 8.5,
 ) -> Any:
     """Draw the graph on ``ax`` (a new figure if ``None``); return the figure.
 
@@ -236,6 +237,7 @@ def draw_graph(
     ``_backward`` has just run (orange) and the parents it sent gradient to (blue).
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+    from matplotlib.path import Path
 
     from bpkit.plotting import PALETTE, add_axes, new_figure
 
@@ -249,10 +251,10 @@ def draw_graph(
     n_cols = int(max(x for x, _ in pos.values())) + 1
     n_rows = max(sum(1 for x, _ in pos.values() if x == c) for c in range(n_cols))
     if ax is None:
-        fig = new_figure(max(4.0, 1.75 * n_cols), max(2.2, 1.0 * n_rows + 0.8))
+        fig = new_figure(max(4.0, 1.5 * n_cols), max(2.2, 0.95 * n_rows + 0.9))
         ax = add_axes(fig)
     fig = ax.figure
-    w, h = 0.74, 0.62  # box size in (column, row) units
+    w, h = 0.7, 0.62  # box size in (column, row) units
     receivers = {e.parent for e in graph.edges if e.child == ran}
     for i, (x, y) in pos.items():
         node = graph.nodes[i]
@@ -283,51 +285,55 @@ def draw_graph(
             f"{head}\nvalue {node.data:.4g}\ngrad {grads[i]:.4g}",
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=fontsize,
             zorder=3,
             color="black",
         )
-    # Parallel edges (the same parent used twice by one node) bend apart.
+    # Edges are quadratic Bezier curves in data coordinates. Parallel edges (the same
+    # parent used twice by one node) bend apart; an edge that skips a column bends away
+    # from the middle of the figure, around the nodes it passes.
     count: dict[tuple[int, int], int] = {}
     for e in graph.edges:
         count[(e.parent, e.child)] = count.get((e.parent, e.child), 0) + 1
+    rows = [y for _, y in pos.values()]
+    lo, hi = min(rows) - 0.55, max(rows) + 0.55
     for e in graph.edges:
         (x0, y0), (x1, y1) = pos[e.parent], pos[e.child]
-        rad = 0.0
+        start, end = (x0 + w / 2, y0), (x1 - w / 2, y1)
+        bend = 0.0
         if count[(e.parent, e.child)] > 1:
-            rad = 0.35 if e.slot == 0 else -0.35
+            bend = 0.35 if e.slot == 0 else -0.35
+        elif x1 - x0 > 1:
+            bend = min(1.0 * (x1 - x0 - 1), 1.4) * (-1 if (y0 + y1) / 2 <= 0 else 1)
+        mx, my = (start[0] + end[0]) / 2, (start[1] + end[1]) / 2
+        control = (mx, my + bend)
         hot = e.child == ran
         colour = PALETTE["vermillion"] if hot else PALETTE["black"]
         ax.add_patch(
             FancyArrowPatch(
-                (x0 + w / 2, y0),
-                (x1 - w / 2, y1),
+                path=Path([start, control, end], [Path.MOVETO, Path.CURVE3, Path.CURVE3]),
                 arrowstyle="-|>",
                 mutation_scale=10,
-                connectionstyle=f"arc3,rad={rad}",
                 color=colour,
                 linewidth=2.0 if hot else 0.9,
                 zorder=1,
             )
         )
+        lo, hi = min(lo, my + bend / 2 - 0.15), max(hi, my + bend / 2 + 0.15)
         if show_local:
-            mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-            if rad:
-                my += 0.22 * (1 if e.slot == 0 else -1) * (1 if x1 >= x0 else -1)
             ax.text(
                 mx,
-                my,
+                my + bend / 2,  # the curve's midpoint
                 f"{e.local:.3g}",
                 ha="center",
                 va="center",
-                fontsize=7,
+                fontsize=fontsize - 1,
                 color=colour,
                 zorder=4,
                 bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
             )
     ax.set_xlim(-0.55, n_cols - 0.45)
-    rows = [y for _, y in pos.values()]
-    ax.set_ylim(min(rows) - 0.55, max(rows) + 0.55)
+    ax.set_ylim(lo, hi)
     ax.set_xticks(range(n_cols))
     ax.set_yticks([])
     ax.set_xlabel("layer of the graph (the forward pass flows left to right)")

@@ -125,12 +125,14 @@ def _collect(
             return None, failed(exercise, f"your function raised {type(exc).__name__}: {exc}")
         if not ok:
             return None, not_attempted(exercise)
-        try:
-            got.append(float(value))
-        except (TypeError, ValueError):
+        numeric = isinstance(value, int | float | np.integer | np.floating) or (
+            isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf"
+        )
+        if not numeric or isinstance(value, bool):
             return None, failed(
                 exercise, f"your function should return one number, got {type(value).__name__}"
             )
+        got.append(float(value))
     return got, None
 
 

@@ -97,6 +97,6 @@ def backward_explorer(example: str = "neuron") -> Explorer:
         sliders={"step": Slider(list(range(n_steps)), "backward step", default=0)},
         describe=describe_backward_step,
         title="The backward pass, one node at a time",
-        figsize=(10.0, 3.8) if example == "neuron" else (6.0, 2.8),
-        dpi=80,
+        figsize=(9.0, 3.9) if example == "neuron" else (5.0, 2.8),
+        dpi=90,
     )
