@@ -4,8 +4,8 @@ An :class:`Explorer` is three plain functions and a grid of slider values:
 
 * ``compute(**params) -> data``: the result for one setting (pure, testable, fast);
 * ``render(fig, data, params)``: draws ``data`` on an empty matplotlib ``Figure``;
-* ``describe(data, params) -> str``: one or two sentences saying what this setting
-  shows; used as the figure's alt text and shown under the figure.
+* ``describe(data, params) -> str``: one or two sentences of plain text (no TeX) saying
+  what this setting shows; used as the figure's alt text and shown under the figure.
 
 Displaying an explorer gives two renderings of the same object in one output:
 
@@ -17,6 +17,19 @@ Displaying an explorer gives two renderings of the same object in one output:
 
 The book ranks ``text/html`` above the widget bundle (``nb_mime_priority_overrides`` in
 ``_config.yml``); JupyterLab prefers the live widget.
+
+Precomputing every frame is work only the book needs. The book build sets the
+environment variable ``BPKIT_STATIC_FRAMES=all`` (the Sphinx extension
+:mod:`bpkit._book` does it before any notebook runs), and only then does displaying an
+explorer precompute the whole grid. Anywhere else (a live kernel, nbval) the
+``text/html`` fallback shows the default frame with a note, marked
+``data-frames="partial"``; the book build fails if such a block reaches a page.
+
+The static block carries what a test needs to recompute any frame without running the
+notebook: ``data-explorer="module:factory"`` (given as ``source=``, or detected when the
+explorer is built by a module-level factory), ``data-explorer-kwargs`` (the factory's
+arguments as JSON), each slider's values as JSON in ``data-values``, and for every frame
+``digest(compute(**params))``.
 """
 
 from __future__ import annotations
@@ -24,16 +37,24 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import inspect
 import io
 import itertools
 import json
+import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-MAX_FRAMES = 200
+#: Most slider combinations one explorer may have (each is a precomputed image).
+MAX_FRAMES = 64
+#: Environment variable the book build sets to ``"all"`` to precompute every frame.
+FRAMES_ENV = "BPKIT_STATIC_FRAMES"
+#: Colours kept per frame by the PNG palette quantisation (figures use a few colours).
+PNG_COLOURS = 64
 
 
 @dataclass(frozen=True)
@@ -90,6 +111,17 @@ def _nearest(values: Sequence[float], target: float | None) -> float | None:
     return min(values, key=lambda v: abs(v - target))
 
 
+def _jsonable(v: Any) -> Any:
+    """A slider value as JSON: numbers stay numbers (ints as ints), anything else a string."""
+    if isinstance(v, bool | str) or v is None:
+        return v
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return float(v)
+    return str(v)
+
+
 def digest(data: Any) -> str:
     """A short fingerprint of computed data, to tie a displayed frame to its numbers."""
     h = hashlib.sha256()
@@ -114,8 +146,45 @@ def _feed(h: Any, data: Any) -> None:
         h.update(repr(data).encode())
 
 
+def precompute_all_frames() -> bool:
+    """True when displaying an explorer should precompute every frame (the book build)."""
+    return os.environ.get(FRAMES_ENV, "") == "all"
+
+
+def _factory_source(frame: Any) -> tuple[str, dict[str, Any]] | None:
+    """``("module:function", kwargs)`` when ``frame`` runs a module-level function that can
+    be called again from its module with JSON-able keyword arguments, else ``None``."""
+    module_name = frame.f_globals.get("__name__")
+    name = frame.f_code.co_name
+    module = sys.modules.get(module_name or "")
+    if module is None or module_name == "__main__" or module_name.startswith("__"):
+        return None
+    fn = getattr(module, name, None)
+    if getattr(fn, "__code__", None) is not frame.f_code:
+        return None
+    kwargs: dict[str, Any] = {}
+    for pname, p in inspect.signature(fn).parameters.items():
+        if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
+            return None
+        value = frame.f_locals.get(pname, p.default)
+        if p.default is not p.empty and value is p.default:
+            continue
+        try:
+            if json.loads(json.dumps(value)) != value:
+                return None
+        except (TypeError, ValueError):
+            return None
+        kwargs[pname] = value
+    return f"{module_name}:{name}", kwargs
+
+
 class Explorer:
-    """A slider explorer: one code path for the live widget and the static book page."""
+    """A slider explorer: one code path for the live widget and the static book page.
+
+    ``source`` names an importable factory, ``"package.module:function"``, that rebuilds
+    this explorer with no arguments (tests recompute the book's frames from it). Left as
+    ``None``, it is detected when a module-level function builds the explorer.
+    """
 
     def __init__(
         self,
@@ -126,15 +195,22 @@ class Explorer:
         title: str,
         figsize: tuple[float, float] = (6.0, 3.6),
         dpi: int = 80,
+        source: str | None = None,
     ) -> None:
         if not sliders:
             raise ValueError("an Explorer needs at least one slider")
+        bad = [k for k, s in sliders.items() if not isinstance(s, Slider)]
+        if bad:
+            raise TypeError(f"sliders {bad} must be bpkit.widgets.Slider objects")
         n_frames = int(np.prod([len(s.values) for s in sliders.values()]))
         if n_frames > MAX_FRAMES:
+            sizes = " x ".join(f"{k}: {len(s.values)}" for k, s in sliders.items())
             raise ValueError(
-                f"{n_frames} slider combinations is too many to precompute for the static "
-                f"book (at most {MAX_FRAMES}); use coarser slider grids"
+                f"{n_frames} slider combinations ({sizes}) is too many to precompute for the "
+                f"static book (at most {MAX_FRAMES}); use coarser slider grids"
             )
+        if source is not None and (source.count(":") != 1 or not all(source.split(":"))):
+            raise ValueError(f"source must look like 'package.module:function', got {source!r}")
         self.compute_fn = compute
         self.render_fn = render
         self.sliders = dict(sliders)
@@ -142,11 +218,30 @@ class Explorer:
         self.title = title
         self.figsize = figsize
         self.dpi = dpi
+        self.source = source
+        self.source_kwargs: dict[str, Any] = {}
+        if source is None:
+            found = _factory_source(sys._getframe(1))
+            if found is not None:
+                self.source, self.source_kwargs = found
         self.last: tuple[dict[str, Any], Any] | None = None
 
     # ---------------------------------------------------------------- pure parts
     def defaults(self) -> dict[str, Any]:
         return {k: s.values[s.default_index] for k, s in self.sliders.items()}
+
+    def n_frames(self) -> int:
+        """The number of slider combinations, i.e. of precomputed frames."""
+        return int(np.prod([len(s.values) for s in self.sliders.values()]))
+
+    def grid(self) -> list[tuple[str, dict[str, Any]]]:
+        """Every setting as ``(key, params)``; ``key`` is the slider indices, e.g. ``"3,0"``."""
+        names = list(self.sliders)
+        out = []
+        for idx in itertools.product(*(range(len(self.sliders[n].values)) for n in names)):
+            params = {n: self.sliders[n].values[i] for n, i in zip(names, idx, strict=True)}
+            out.append((",".join(map(str, idx)), params))
+        return out
 
     def compute(self, **params: Any) -> Any:
         """The data for one setting; missing parameters take their slider defaults."""
@@ -164,14 +259,13 @@ class Explorer:
         return fig
 
     def frame(self, params: dict[str, Any]) -> dict[str, str]:
-        """Everything the static page shows for one setting."""
-        data = self.compute(**params)
-        fig = self.figure(data, params)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=self.dpi)
+        """Everything the static page shows for one setting: PNG data URL, alt, digest."""
+        full = {**self.defaults(), **params}
+        data = self.compute(**full)
+        png = _png_bytes(self.figure(data, full), self.dpi)
         return {
-            "src": "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii"),
-            "alt": self.describe_fn(data, params),
+            "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "alt": self.describe_fn(data, full),
             "digest": digest(data),
         }
 
@@ -203,41 +297,65 @@ class Explorer:
         return widgets.interactive(update, **controls)
 
     # ---------------------------------------------------------------- static page
-    def static_html(self) -> str:
-        """The self-contained HTML block: sliders, precomputed frames, inline script."""
-        uid = (
-            "bpx-"
-            + hashlib.sha256(
-                (self.title + repr([s.values for s in self.sliders.values()])).encode()
-            ).hexdigest()[:10]
-        )
+    def uid(self) -> str:
+        """The HTML id of this explorer's block (stable across builds)."""
+        key = self.title + repr([s.values for s in self.sliders.values()])
+        return "bpx-" + hashlib.sha256(key.encode()).hexdigest()[:10]
+
+    def static_html(self, all_frames: bool = True) -> str:
+        """The self-contained HTML block: sliders, precomputed frames, inline script.
+
+        With ``all_frames=False`` only the default frame is rendered, with no sliders and a
+        note that moving them needs a kernel (the cheap fallback for a live notebook).
+        """
+        uid = self.uid()
         names = list(self.sliders)
-        frames: dict[str, dict[str, str]] = {}
-        for idx in itertools.product(*(range(len(self.sliders[n].values)) for n in names)):
-            params = {n: self.sliders[n].values[i] for n, i in zip(names, idx, strict=True)}
-            frames[",".join(map(str, idx))] = self.frame(params)
         start = ",".join(str(self.sliders[n].default_index) for n in names)
+        grid = self.grid() if all_frames else [(start, self.defaults())]
+        frames = {key: self.frame(params) for key, params in grid}
+        first = frames[start]
+        attrs = (
+            f'id="{uid}" data-start="{start}" data-frames="{"all" if all_frames else "partial"}"'
+        )
+        if self.source:
+            attrs += f' data-explorer="{html.escape(self.source)}"'
+            attrs += f' data-explorer-kwargs="{html.escape(json.dumps(self.source_kwargs))}"'
+        image = (
+            f'<img src="{first["src"]}" alt="{html.escape(first["alt"])}" '
+            f'data-digest="{first["digest"]}" data-key="{start}" '
+            f'style="max-width:100%;height:auto">'
+            f'<p class="bpkit-describe" aria-live="polite">{html.escape(first["alt"])}</p>'
+        )
+        if not all_frames:
+            settings = ", ".join(
+                f"{s.label} = {s.fmt(v)}"
+                for s, v in zip(self.sliders.values(), self.defaults().values(), strict=True)
+            )
+            return (
+                f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}>'
+                f"<figcaption>{html.escape(self.title)}</figcaption>{image}"
+                f'<p class="bpkit-note"><em>Shown for {html.escape(settings)}. Run this '
+                "notebook in Jupyter to move the sliders.</em></p></figure>"
+            )
         controls = []
         for k, n in enumerate(names):
             s = self.sliders[n]
             labels = [s.fmt(v) for v in s.values]
+            values = [_jsonable(v) for v in s.values]
             i0 = s.default_index
             controls.append(
                 f'<div class="bpkit-control"><label for="{uid}-{k}">{html.escape(s.label)}</label> '
                 f'<input type="range" id="{uid}-{k}" name="{html.escape(n)}" min="0" '
                 f'max="{len(s.values) - 1}" step="1" value="{i0}" '
                 f'aria-valuetext="{html.escape(labels[i0])}" '
-                f"data-labels='{html.escape(json.dumps(labels))}'> "
+                f'data-labels="{html.escape(json.dumps(labels))}" '
+                f'data-values="{html.escape(json.dumps(values))}"> '
                 f'<output for="{uid}-{k}" id="{uid}-{k}-out">{html.escape(labels[i0])}</output></div>'
             )
-        first = frames[start]
         payload = json.dumps(frames, separators=(",", ":")).replace("</", "<\\/")
         return (
-            f'<figure class="bpkit-explorer" id="{uid}" data-start="{start}">'
-            f"<figcaption>{html.escape(self.title)}</figcaption>{''.join(controls)}"
-            f'<img src="{first["src"]}" alt="{html.escape(first["alt"])}" '
-            f'data-digest="{first["digest"]}" style="max-width:100%;height:auto">'
-            f'<p class="bpkit-describe" aria-live="polite">{html.escape(first["alt"])}</p>'
+            f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}><style>{_STYLE}</style>'
+            f"<figcaption>{html.escape(self.title)}</figcaption>{''.join(controls)}{image}"
             f'<script type="application/json" class="bpkit-frames">{payload}</script>'
             f"<script>{_SCRIPT.replace('__UID__', uid)}</script></figure>"
         )
@@ -249,10 +367,34 @@ class Explorer:
             bundle.update(live._repr_mimebundle_(include=include, exclude=exclude) or {})
         except ImportError:  # no ipywidgets: the static form alone still works
             pass
-        bundle["text/html"] = self.static_html()
+        bundle["text/html"] = self.static_html(all_frames=precompute_all_frames())
         bundle["text/plain"] = f"<Explorer: {self.title}>"
         return bundle
 
+
+def _png_bytes(fig: Any, dpi: int) -> bytes:
+    """The figure as a small PNG: quantised to a palette of ``PNG_COLOURS`` and optimised."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    try:
+        from PIL import Image
+    except ImportError:  # matplotlib ships with Pillow; keep the plain PNG if it is absent
+        return buf.getvalue()
+    buf.seek(0)
+    with Image.open(buf) as im:
+        small = im.convert("RGB").quantize(PNG_COLOURS, dither=Image.Dither.NONE)
+        out = io.BytesIO()
+        small.save(out, format="png", optimize=True)
+    return out.getvalue()
+
+
+# Keyboard focus must be visible on the range inputs (WCAG 2.4.7).
+_STYLE = (
+    ".bpkit-explorer .bpkit-control{display:flex;gap:.6em;align-items:center;flex-wrap:wrap}"
+    ".bpkit-explorer input[type=range]{width:min(100%,22em)}"
+    ".bpkit-explorer input[type=range]:focus-visible{outline:3px solid #0072B2;outline-offset:2px}"
+    ".bpkit-explorer output{font-variant-numeric:tabular-nums;min-width:4em}"
+)
 
 # The whole client side: find this explorer's sliders, and on input swap the frame.
 _SCRIPT = """(function(){var root=document.getElementById('__UID__');if(!root)return;
@@ -262,7 +404,7 @@ var text=root.querySelector('.bpkit-describe');
 function show(){var key=[];inputs.forEach(function(el){var labels=JSON.parse(el.dataset.labels);
 key.push(el.value);el.setAttribute('aria-valuetext',labels[el.value]);
 document.getElementById(el.id+'-out').textContent=labels[el.value];});
-var f=frames[key.join(',')];if(!f)return;img.src=f.src;img.alt=f.alt;
-img.dataset.digest=f.digest;text.textContent=f.alt;}
+key=key.join(',');var f=frames[key];if(!f)return;img.src=f.src;img.alt=f.alt;
+img.dataset.digest=f.digest;img.dataset.key=key;text.textContent=f.alt;}
 inputs.forEach(function(el){el.addEventListener('input',show);el.addEventListener('change',show);});
 })();"""

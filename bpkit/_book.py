@@ -1,0 +1,83 @@
+"""Sphinx extension for the book: self-contained pages with every explorer frame.
+
+Listed in ``_config.yml`` under ``sphinx.extra_extensions``. It
+
+1. sets ``BPKIT_STATIC_FRAMES=all`` before any notebook executes, so that explorers
+   displayed during the build precompute every frame (the kernels that myst-nb starts
+   inherit this process's environment); a live kernel skips that work;
+2. warns (an error under ``-W``) when an explorer block holding only its default frame
+   (``data-frames="partial"``, e.g. from a notebook executed elsewhere) reaches a page;
+3. drops sphinx-thebe's page scripts and config (thebe is off in this book, and its
+   script would come from unpkg.com) and the embedded ipywidgets state (nothing on the
+   static page reads it: the explorers' own HTML block replaces the widgets);
+4. warns about any script or stylesheet still loaded from another host, so that a page
+   never needs the network beyond the server that hosts the book.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from docutils import nodes
+
+from bpkit.widgets import FRAMES_ENV
+
+_THEBE_MARKERS = ("text/x-thebe-config", "<script>kernelName = ")
+_DROPPED_SCRIPT_TYPES = ("application/vnd.jupyter.widget-state+json",)
+
+
+def _is_remote(url: str) -> bool:
+    return "://" in url or url.startswith("//")
+
+
+def _check_doctree(app: Any, doctree: nodes.document, docname: str) -> None:
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    for node in list(doctree.findall(nodes.raw)):
+        text = node.astext()
+        if any(marker in text for marker in _THEBE_MARKERS):
+            node.parent.remove(node)
+        elif 'data-frames="partial"' in text:
+            logger.warning(
+                f"an explorer on {docname!r} has only its default frame: the notebook was "
+                f"executed without {FRAMES_ENV}=all (clear the execution cache and rebuild)",
+                location=node,
+                type="bpkit",
+                subtype="explorer",
+            )
+
+
+def _keep_script(js: Any) -> bool:
+    name = str(getattr(js, "filename", js) or "")
+    attrs = getattr(js, "attributes", {})
+    if name.endswith("sphinx-thebe.js") or "THEBE_JS_URL" in attrs.get("body", ""):
+        return False
+    return attrs.get("type") not in _DROPPED_SCRIPT_TYPES
+
+
+def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctree: Any) -> None:
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    if "script_files" in context:
+        context["script_files"] = [js for js in context["script_files"] if _keep_script(js)]
+    for key in ("script_files", "css_files"):
+        for asset in context.get(key, []):
+            name = str(getattr(asset, "filename", asset) or "")
+            if _is_remote(name):
+                logger.warning(
+                    f"page {pagename!r} loads {name} from another host; serve it from the "
+                    "book instead",
+                    type="bpkit",
+                    subtype="remote",
+                )
+
+
+def setup(app: Any) -> dict[str, Any]:
+    os.environ[FRAMES_ENV] = "all"
+    # After sphinx-thebe and myst-nb (default priority 500) have added their parts.
+    app.connect("doctree-resolved", _check_doctree, priority=900)
+    app.connect("html-page-context", _check_page, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,40 @@
+"""Shared fixtures. Keep this file small: one fixture per shared, expensive resource."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# The book the suite builds and checks: this repository, into ./_build (as `make book`),
+# so the execution cache is shared. Point elsewhere only to develop against a scratch book.
+BOOK_SOURCE = Path(os.environ.get("BPKIT_BOOK_SOURCE", ROOT))
+BOOK_OUTPUT = Path(os.environ.get("BPKIT_BOOK_OUTPUT", BOOK_SOURCE))
+
+
+@pytest.fixture(scope="session")
+def built_book() -> Path:
+    """Build the book once per session (``-W -n --keep-going``); return ``_build/html``.
+
+    Fails, showing the end of the build log, on any build error or warning.
+    """
+    cmd = [
+        str(Path(sys.executable).with_name("jupyter-book")),
+        "build",
+        str(BOOK_SOURCE),
+        "-W",
+        "-n",
+        "--keep-going",
+        "--path-output",
+        str(BOOK_OUTPUT),
+    ]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    html = BOOK_OUTPUT / "_build" / "html"
+    if run.returncode != 0 or not (html / "index.html").is_file():
+        log = (run.stdout + run.stderr)[-8000:]
+        pytest.fail(f"the book build failed ({' '.join(cmd)}, exit {run.returncode}):\n{log}")
+    return html
