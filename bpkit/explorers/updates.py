@@ -98,25 +98,51 @@ def describe_lr_run(data: dict[str, Any], params: dict[str, Any]) -> str:
 def render_lr_run(fig: Any, data: dict[str, Any], params: dict[str, Any]) -> None:
     ax1, ax2 = add_axes(fig, 1, 2, 1), add_axes(fig, 1, 2, 2)
     losses = data["losses"]
+    epochs = np.arange(1, len(losses) + 1)
     if len(losses):
-        # clipped at the top of the chart: a diverging loss reaches 1e300 before overflowing
-        shown = np.minimum(losses, LR_YMAX)
-        ax1.semilogy(np.arange(1, len(losses) + 1), shown, color=PALETTE["blue"])
+        # clipped at LR_YMAX: a diverging loss reaches 1e300 before it overflows
+        ax1.semilogy(epochs, np.minimum(losses, LR_YMAX), color=PALETTE["blue"])
+    if np.any(losses > LR_YMAX):
+        ax1.text(LR_EPOCHS / 2, 2 * LR_YMAX, "losses above 1e4 drawn at 1e4", ha="center")
+    title = f"Loss, learning rate {data['lr']:g}"
+    if data["status"] == "diverged":
+        ax1.axvline(len(losses) + 1, color=PALETTE["vermillion"], ls="--")
+        ax1.text(
+            len(losses) + 1,
+            1e-2,
+            f" NaN/inf at\n epoch {len(losses) + 1}",
+            color=PALETTE["vermillion"],
+            ha="right" if len(losses) > LR_EPOCHS / 2 else "left",
+        )
+        title += " (diverged)"
+    elif data["status"] == "diverging":
+        title += " (diverging)"
     ax1.set(
         xlim=(0, LR_EPOCHS),
-        ylim=(1e-3, LR_YMAX),
+        ylim=(1e-3, 10 * LR_YMAX),
         xlabel="epoch",
         ylabel="training loss (MSE, log scale)",
-        title=f"Loss, learning rate {data['lr']:g}",
+        title=title,
     )
     ax2.scatter(data["x"], data["y"], s=10, color=PALETTE["black"], label="data")
     if data["fit"] is not None and np.all(np.abs(data["fit"]) < 1e3):
         ax2.plot(data["x_grid"], data["fit"], color=PALETTE["orange"], lw=2, label="network")
         ax2.legend(loc="upper left", fontsize="small")
     else:
-        words = "diverged:\nloss became NaN/inf" if data["status"] == "diverged" else "diverging"
-        ax2.text(0, 0, words, ha="center", va="center", color=PALETTE["vermillion"], fontsize=12)
-        ax1.set_title(f"Loss, learning rate {data['lr']:g} ({data['status']})")
+        words = (
+            "TrainingDiverged:\nthe loss became NaN or infinite,\nno fit to show"
+            if data["status"] == "diverged"
+            else "diverging: the fit is\noff the chart"
+        )
+        ax2.text(
+            0,
+            0,
+            words,
+            ha="center",
+            va="center",
+            color=PALETTE["vermillion"],
+            bbox={"facecolor": "white", "edgecolor": PALETTE["vermillion"]},
+        )
     ax2.set(ylim=(-2, 2), xlabel="x", ylabel="y", title="Fit after training")
 
 
