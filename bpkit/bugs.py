@@ -28,6 +28,7 @@ Public, stable API (the appendix imports it): :func:`init_params`, :func:`forwar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -218,7 +219,7 @@ class Bug:
     """One entry of the gallery: a buggy backward pass and the network it runs on."""
 
     name: str
-    backward: object  # the buggy function, same signature as :func:`backward`
+    backward: Callable[..., Params]  # the buggy function, same signature as :func:`backward`
     mistake: str
     fix: str
     hidden: str = "sigmoid"
@@ -264,7 +265,7 @@ BUGS: tuple[Bug, ...] = (
 
 
 def check(
-    backward_fn,
+    backward_fn: Callable[..., Params],
     params: Params,
     X: ArrayLike,
     T: ArrayLike,
