@@ -247,7 +247,9 @@ def render_descent_2d(fig, data: dict[str, Any], params: dict[str, Any]) -> None
     eu, ev = u - m[0], v - m[1]
     f = 0.5 * (A[0, 0] * eu**2 + 2 * A[0, 1] * eu * ev + A[1, 1] * ev**2)
     ax.contour(u, v, f, levels=np.geomspace(0.05, 60, 10), cmap="cividis", linewidths=0.8)
-    ax.plot(pts[:, 0], pts[:, 1], color=PALETTE["vermillion"], marker="o", ms=3, lw=1)
+    ax.plot(
+        pts[:, 0], pts[:, 1], color=PALETTE["vermillion"], marker="o", ms=3, lw=1, label="iterates"
+    )
     ax.plot(*pts[0], "s", color=PALETTE["blue"], ms=7, label="start")
     ax.plot(*m, "*", color=PALETTE["green"], ms=12, label="minimum")
     ax.set(title="The bowl's contours and the path", xlabel="w₁", ylabel="w₂")
