@@ -106,7 +106,10 @@ def diagnose(
                 "sums, or the 1/2 in front of a squared error was dropped)"
             )
         elif abs(c - round(c)) < 1e-6 and round(c) > 1:
-            hint = " (e.g. the gradient averages where the loss sums)"
+            hint = (
+                " (e.g. the gradient averages where the loss sums, or the 2 from "
+                "differentiating a square was dropped)"
+            )
         elif 0 < c < 1:  # too large, by a factor that no reduction explains
             hint = (
                 " (not a whole number: a missing activation derivative f'(z) looks like this "
