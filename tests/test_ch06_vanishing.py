@@ -312,3 +312,18 @@ def test_layernorm_checker():
     ):
         fb = ex.check_layernorm_backward(fn)
         assert fb.status == "failed" and word in fb.message, (word, fb.message)
+
+
+def test_explorer_hints_hold_on_the_whole_grid():
+    # the chapter's hints: sigmoid falls toward the input at every gain, a larger gain slows
+    # the fall without stopping it; for ReLU every norm grows with the gain at depth 20
+    sig20 = [compute_grad_norms(20, "sigmoid", g)["ratio"] for g in (0.5, 1.0, 1.41, 2.0, 3.0)]
+    assert np.all(np.diff(sig20) > 0) and max(sig20) < 1e-3
+    for g in (0.5, 1.0, 1.41, 2.0, 3.0):
+        assert (
+            compute_grad_norms(20, "sigmoid", g)["ratio"]
+            < compute_grad_norms(3, "sigmoid", g)["ratio"]
+        )
+    relu = [compute_grad_norms(20, "relu", g)["norms"] for g in (1.0, 1.41, 2.0)]
+    assert np.all(relu[0] < relu[1]) and np.all(relu[1] < relu[2])
+    assert compute_grad_norms(20, "tanh", 3.0)["ratio"] > 10
