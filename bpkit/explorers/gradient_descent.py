@@ -136,15 +136,19 @@ def verdict(data: dict[str, Any]) -> str:
 
 def _title(data: dict[str, Any]) -> str:
     words = {
-        "diverges": "DIVERGES (above 2/λmax)",
-        "bounces": "bounces forever (at 2/λmax)",
+        "diverges": "DIVERGES, the iterates grow without bound",
+        "bounces": "bounces back and forth forever",
         "oscillates": "oscillates, converges",
         "slow": "converges slowly",
         "steady": "converges steadily",
         "fast": "converges fast",
         "exact": "one step to the minimum",
     }[data["status"]]
-    return f"learning rate {data['lr']:g}, {data['steps']} steps: {words}"
+    where = {"diverges": "above", "bounces": "at"}.get(data["status"], "below")
+    return (
+        f"learning rate {data['lr']:g} ({where} 2/λmax = {data['threshold']:.3g}), "
+        f"{data['steps']} steps: {words}"
+    )
 
 
 def _two_panels(fig):
@@ -168,6 +172,10 @@ def _plot_gap(ax, data: dict[str, Any], what: str) -> None:
         ylim=(1e-12, 1e6),
         xlim=(-0.5, max(data["steps"], 1) + 0.5),
     )
+    # Plain-text tick labels: mathtext labels (10^k) cost more than the rest of a frame.
+    ticks = [1e-12, 1e-8, 1e-4, 1.0, 1e4]
+    ax.set_yticks(ticks, labels=["1e-12", "1e-8", "1e-4", "1", "1e4"])
+    ax.minorticks_off()
     ax.grid(True, which="major", alpha=0.3)
 
 
