@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bpkit
 from bpkit.data import two_moons
@@ -286,3 +288,35 @@ def test_race_reports_sgd_divergence_on_quadratic_above_the_threshold():
     assert "SGD diverged" in xp.describe_race(data, {})
     with pytest.raises(ValueError, match="choose one of"):
         xp.race_explorer("saddle")
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    lr0=st.floats(1e-4, 10.0),
+    factor=st.floats(0.01, 0.99),
+    every=st.integers(1, 20),
+    epoch=st.integers(0, 200),
+)
+def test_step_decay_never_increases_and_is_constant_within_a_stage(lr0, factor, every, epoch):
+    s = StepDecay(lr0, factor, every)
+    assert s(epoch + 1) <= s(epoch)
+    stage_start = (epoch // every) * every
+    np.testing.assert_allclose(s(epoch), s(stage_start))
+    np.testing.assert_allclose(s(stage_start), lr0 * factor ** (epoch // every))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    lr=st.floats(1e-3, 0.099),
+    x0=st.floats(-4.0, 4.0),
+    y0=st.floats(-1.5, 1.5),
+    steps=st.integers(1, 40),
+)
+def test_sgd_on_the_quadratic_matches_the_closed_form(lr, x0, y0, steps):
+    # each coordinate is multiplied by (1 - lr * curvature) per step
+    traj = descend(ELONGATED_QUADRATIC, lambda ps: bpkit.SGD(ps, lr=lr), steps, start=[x0, y0])
+    expected = [x0 * (1 - lr * 1.0) ** steps, y0 * (1 - lr * 20.0) ** steps]
+    np.testing.assert_allclose(traj.points[-1], expected, rtol=1e-9, atol=1e-12)
