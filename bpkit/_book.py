@@ -11,7 +11,10 @@ Listed in ``_config.yml`` under ``sphinx.extra_extensions``. It
    script would come from unpkg.com) and the embedded ipywidgets state (nothing on the
    static page reads it: the explorers' own HTML block replaces the widgets);
 4. warns about any script or stylesheet still loaded from another host, so that a page
-   never needs the network beyond the server that hosts the book.
+   never needs the network beyond the server that hosts the book;
+5. marks bibliography entries as list items: docutils puts ``role="doc-biblioentry"``
+   entries in a ``role="list"`` container, which axe-core reports as a critical
+   accessibility violation (a list must contain list items).
 """
 
 from __future__ import annotations
@@ -61,6 +64,8 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
+    if "body" in context:
+        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
     if "script_files" in context:
         context["script_files"] = [js for js in context["script_files"] if _keep_script(js)]
     for key in ("script_files", "css_files"):

@@ -10,9 +10,11 @@ for that setting (recomputed here from the explorer's factory when the page name
 
 from __future__ import annotations
 
+import base64
 import functools
 import http.server
 import importlib
+import io
 import json
 import re
 import shutil
@@ -21,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import numpy as np
 import pytest
 import yaml
 from conftest import BOOK_SOURCE
@@ -220,6 +223,14 @@ JS_FOCUS_STYLE = """(id) => { const s = getComputedStyle(document.getElementById
   return s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2; }"""
 
 
+def _pixels(src: str) -> np.ndarray:
+    """The RGB pixels of a ``data:image/png;base64,...`` image."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as im:
+        return np.asarray(im.convert("RGB"))
+
+
 @functools.cache
 def _factory_explorer(source: str, kwargs_json: str) -> object:
     module, name = source.split(":")
@@ -302,7 +313,7 @@ def _check_explorer(page: object, ex: dict, problems: list[str]) -> None:
         if explorer is not None:
             values = [int(v["value"]) for v in after["sliders"]]
             params = {x["name"]: x["values"][i] for x, i in zip(ex["sliders"], values, strict=True)}
-            if explorer.frame(params)["src"] != after["src"]:
+            if not np.array_equal(_pixels(explorer.frame(params)["src"]), _pixels(after["src"])):
                 problems.append(f"{ex['source']}: the image shown for {params} is not its render")
 
 

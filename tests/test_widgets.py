@@ -286,6 +286,16 @@ def test_book_extension_keeps_local_scripts_only() -> None:
     assert ctx["script_files"] == [keep]
 
 
+def test_book_extension_makes_bibliography_entries_list_items() -> None:
+    body = (
+        '<div role="list" class="citation-list"><div class="citation" id="id1" '
+        'role="doc-biblioentry"><p>Ba et al. 2016.</p></div></div>'
+    )
+    ctx = {"body": body}
+    _book._check_page(None, "p", "page.html", ctx, None)
+    assert ctx["body"] == body.replace('role="doc-biblioentry"', 'role="listitem"')
+
+
 def test_book_extension_sets_the_frames_variable(monkeypatch) -> None:
     class App:
         def connect(self, *args, **kwargs):
