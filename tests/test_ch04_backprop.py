@@ -274,3 +274,38 @@ def test_explorer_sliders_move_from_python():
     assert moved["loss"] != pytest.approx(first["loss"])
     text = bx.describe_slope(moved, {})
     assert "W1[0,0]" in text and f"{moved['grad']:.5f}" in text
+
+
+# ------------------------------------------------------------------ the notebook's shape
+def test_notebook_follows_the_chapter_conventions():
+    import pathlib
+    import re
+
+    import nbformat
+
+    path = pathlib.Path(__file__).parents[1] / "chapters" / "04_backprop.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    first = nb.cells[0].source
+    assert first.startswith("(chapter-backprop)=\n# ") and "Learning objectives" in first
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert re.findall(r"^## (.+)$", markdown, flags=re.M)[-1] == "Summary"
+    exercises = re.findall(r":label: (ex-bp-[\w-]+)", markdown)
+    assert len(exercises) >= 5 and len(set(exercises)) == len(exercises)
+    for label in exercises:
+        assert re.search(rf"\{{solution(-start)?\}} {label}\n:class: dropdown", markdown), label
+    # every number quoted in the prose is glued by a code cell
+    quoted = set(re.findall(r"\{glue:text\}`(\w+)", markdown))
+    glued = set(re.findall(r"glue\(\s*f?\"(\w+)", code))
+    glued |= {f"{p}{i}" for p in ("pred3_", "xor0_", "xor1_") for i in range(4)}
+    glued |= {"xor0_loss", "xor1_loss"}
+    assert quoted <= glued, quoted - glued
+    # figures have alt text; code solutions prove themselves
+    for cell in nb.cells:
+        if cell.cell_type == "code" and re.search(r"^fig$", cell.source, flags=re.M):
+            assert cell.metadata["mystnb"]["image"]["alt"]
+        if cell.cell_type == "code" and "ex.check_" in cell.source and "def my_" in cell.source:
+            assert cell.source.rstrip().endswith(".raise_if_failed()")
+        if cell.cell_type == "code":
+            assert not cell.outputs and cell.execution_count is None
