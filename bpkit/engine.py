@@ -72,6 +72,13 @@ class Value:
     def __pow__(self, exponent: Number) -> Value:
         if isinstance(exponent, Value) or not isinstance(exponent, int | float):
             raise TypeError("Value ** x supports a plain number x only (e.g. v ** 2 or v ** -1)")
+        if self.data < 0 and not float(exponent).is_integer():
+            raise ValueError(
+                f"{self.data!r} ** {exponent!r} is not a real number: a negative base needs "
+                "a whole-number exponent"
+            )
+        if self.data == 0 and exponent < 0:
+            raise ZeroDivisionError(f"0 ** {exponent!r} divides by zero")
         out = Value(self.data**exponent, (self,), f"**{exponent:g}")
 
         def _backward() -> None:

@@ -152,3 +152,7 @@ def test_bad_operands_are_refused_in_words():
         Value(-1.0).log()
     with pytest.raises(TypeError):
         Value(Value(1.0))
+    with pytest.raises(ValueError, match="not a real number"):
+        Value(-2.0) ** 0.5
+    with pytest.raises(ZeroDivisionError):
+        Value(0.0) ** -1
