@@ -176,6 +176,8 @@ def _plot_gap(ax, data: dict[str, Any], what: str) -> None:
     ticks = [1e-12, 1e-8, 1e-4, 1.0, 1e4]
     ax.set_yticks(ticks, labels=["1e-12", "1e-8", "1e-4", "1", "1e4"])
     ax.minorticks_off()
+    n = max(data["steps"], 1)
+    ax.set_xticks(np.unique(np.linspace(0, n, min(n, 5) + 1).round().astype(int)))
     ax.grid(True, which="major", alpha=0.3)
 
 
@@ -207,6 +209,7 @@ def render_descent_1d(fig, data: dict[str, Any], params: dict[str, Any]) -> None
     ax.plot([m], [0.0], "*", color=PALETTE["green"], ms=12, label="minimum")
     ax.set(title="f(x) = (a/2)(x − x*)², a = " + f"{a:g}", xlabel="x", ylabel="f(x)")
     ax.set(xlim=(m - 4, m + 4), ylim=(-2, 0.5 * a * 16 * 1.45))
+    ax.set_xticks(np.arange(m - 4, m + 4.5, 2))  # few ticks: tick text dominates frame time
     ax.legend(fontsize=7, loc="upper center", ncol=2)
     _plot_gap(ax_gap, data, "f")
     fig.suptitle(_title(data), fontsize=10)
@@ -262,6 +265,8 @@ def render_descent_2d(fig, data: dict[str, Any], params: dict[str, Any]) -> None
     ax.plot(*m, "*", color=PALETTE["green"], ms=12, label="minimum")
     ax.set(title="The bowl's contours and the path", xlabel="w₁", ylabel="w₂")
     ax.set(xlim=(-3.5, 4.0), ylim=(-2.5, 3.5), aspect="equal")
+    ax.set_xticks([-2, 0, 2, 4])  # few ticks: tick text dominates frame time
+    ax.set_yticks([-2, 0, 2])
     ax.legend(fontsize=7, loc="lower right")
     _plot_gap(ax_gap, data, "f")
     fig.suptitle(_title(data), fontsize=10)
