@@ -20,7 +20,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-book: $(STAMP)
+# The book's execution cache keys on each notebook's own code, not on bpkit: when
+# bpkit changes, drop the cache so that every figure is recomputed with the new code.
+BPKIT_FILES := $(shell find bpkit -type f -not -path '*/__pycache__/*' 2>/dev/null)
+_build/.bpkit-stamp: $(BPKIT_FILES)
+	rm -rf _build/.jupyter_cache
+	@mkdir -p _build && touch $@
+
+book: $(STAMP) _build/.bpkit-stamp
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
 
@@ -45,7 +52,7 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix bpkit tests bench
 	$(BIN)/ruff format bpkit tests bench
 
-test: $(STAMP) browser-deps lint
+test: $(STAMP) browser-deps lint _build/.bpkit-stamp
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)
