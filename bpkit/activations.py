@@ -20,6 +20,8 @@ Array = NDArray[np.floating]
 
 
 def _float_array(z: ArrayLike) -> Array:
+    if type(z) is np.ndarray and z.dtype.kind == "f":
+        return z  # the common case, checked cheaply: already a float array
     z = np.asarray(z)
     return z if np.issubdtype(z.dtype, np.floating) else z.astype(np.float64)
 
@@ -27,15 +29,25 @@ def _float_array(z: ArrayLike) -> Array:
 def sigmoid(z: ArrayLike) -> Array:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, computed without overflow."""
     z = _float_array(z)
-    # exp(-|z|) is in (0, 1], so no branch can overflow.
+    # With e = exp(-|z|), which is in (0, 1] so nothing can overflow:
+    # sigma(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0.
     e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(z.dtype, copy=False)
+    numerator = np.where(z >= 0, np.ones_like(e), e)
+    numerator /= 1.0 + e
+    return numerator
 
 
 def sigmoid_grad(z: ArrayLike) -> Array:
-    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`; at most 1/4 (at z = 0)."""
-    s = sigmoid(z)
-    return s * (1.0 - s)
+    r""":math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`; at most 1/4 (at z = 0).
+
+    Computed as :math:`\sigma(z)\,\sigma(-z) = e / (1 + e)^2` with :math:`e = e^{-|z|}`
+    (the derivative is symmetric in ``z``): one exponential, no overflow, accurate in
+    both tails.
+    """
+    z = _float_array(z)
+    e = np.exp(-np.abs(z))
+    d = 1.0 + e
+    return e / (d * d)
 
 
 def tanh(z: ArrayLike) -> Array:
@@ -51,8 +63,7 @@ def tanh_grad(z: ArrayLike) -> Array:
 
 def relu(z: ArrayLike) -> Array:
     r""":math:`\mathrm{relu}(z) = \max(0, z)`."""
-    z = _float_array(z)
-    return np.maximum(z, 0.0).astype(z.dtype, copy=False)
+    return np.maximum(_float_array(z), 0.0)  # a Python 0.0 keeps z's float dtype
 
 
 def relu_grad(z: ArrayLike) -> Array:
