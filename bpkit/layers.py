@@ -132,7 +132,8 @@ class Dense(Layer):
         self.X: Array | None = None
 
     def forward(self, X: ArrayLike) -> Array:
-        X = np.asarray(X, dtype=self.W.dtype)
+        if type(X) is not np.ndarray or X.dtype != self.W.dtype:
+            X = np.asarray(X, dtype=self.W.dtype)
         if X.ndim != 2 or X.shape[1] != self.n_in:
             raise ValueError(
                 f"Dense({self.n_in} -> {self.n_out}) expects X of shape (batch, {self.n_in}); "
@@ -141,9 +142,13 @@ class Dense(Layer):
         if X.shape[0] == 0:
             raise ValueError("the batch is empty: X has no rows")
         self.X = X  # cached: dW needs the layer's input
-        return X @ self.W.T + self.b
+        Z = X @ self.W.T
+        Z += self.b  # b is added to every row (in place: no second (n, n_out) array)
+        return Z
 
-    def backward(self, dZ: Array) -> Array:
+    def backward(self, dZ: Array, input_grad: bool = True) -> Array | None:
+        """Fill ``dW`` and ``db``; return ``dX`` (or ``None`` with ``input_grad=False``,
+        which skips that matrix multiply when nothing below needs ``dX``)."""
         if self.X is None:
             raise RuntimeError("call forward before backward: backward needs the cached input X")
         expected = (self.X.shape[0], self.n_out)
@@ -153,9 +158,11 @@ class Dense(Layer):
                 f"(the shape of Z); got shape {dZ.shape}"
             )
         # dL/dW = dL/dZ . dZ/dW: each W[j, k] touches Z[:, j] through X[:, k]
-        self.dW[...] = dZ.T @ self.X
+        np.matmul(dZ.T, self.X, out=self.dW)  # dW = dZ^T X, written straight into dW
         # dL/db = sum over the batch of dL/dZ (b is added to every row)
-        self.db[...] = dZ.sum(axis=0)
+        np.add.reduce(dZ, axis=0, out=self.db)
+        if not input_grad:
+            return None
         # dL/dX = dL/dZ . dZ/dX = dZ W, passed to the layer below
         return dZ @ self.W
 
@@ -178,7 +185,7 @@ class Activation(Layer):
         self.Z: Array | None = None
 
     def forward(self, Z: ArrayLike) -> Array:
-        self.Z = np.asarray(Z)
+        self.Z = Z if type(Z) is np.ndarray else np.asarray(Z)
         return self.f(self.Z)
 
     def backward(self, dA: Array) -> Array:

@@ -9,6 +9,7 @@ every ``*_grad`` is the exact derivative of *that* loss, so the constant factors
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -21,9 +22,19 @@ Array = NDArray[np.floating]
 MSE_REDUCTIONS = ("mean", "sum", "half_mean", "half_sum")
 
 
-def _prepare(y_pred: ArrayLike, y_true: ArrayLike, what: str = "y_pred") -> tuple[Array, Array]:
-    y_pred = np.asarray(y_pred, dtype=np.result_type(np.asarray(y_pred).dtype, np.float32))
-    y_true = np.asarray(y_true, dtype=y_pred.dtype)
+def _float_array(x: ArrayLike) -> Array:
+    """``x`` as a float32 or float64 (or wider) array; no copy when it already is one."""
+    if type(x) is np.ndarray and x.dtype.char in "fd":
+        return x  # the common case, checked cheaply
+    return np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
+
+
+def _prepare(
+    y_pred: ArrayLike, y_true: ArrayLike, what: str = "y_pred", check_values: bool = True
+) -> tuple[Array, Array]:
+    y_pred = _float_array(y_pred)
+    if type(y_true) is not np.ndarray or y_true.dtype != y_pred.dtype:
+        y_true = np.asarray(y_true, dtype=y_pred.dtype)
     if y_pred.shape != y_true.shape:
         raise ValueError(
             f"{what} has shape {y_pred.shape} but y_true has shape {y_true.shape}; "
@@ -31,7 +42,8 @@ def _prepare(y_pred: ArrayLike, y_true: ArrayLike, what: str = "y_pred") -> tupl
         )
     if y_pred.size == 0:
         raise ValueError("the batch is empty: a loss needs at least one example")
-    check_finite(y_pred, what)
+    if check_values:
+        check_finite(y_pred, what)
     return y_pred, y_true
 
 
@@ -71,6 +83,25 @@ def mse_grad(y_pred: ArrayLike, y_true: ArrayLike, reduction: str = "mean") -> A
     r""":math:`\partial L/\partial \hat y = 2c\,(\hat y - y)` where ``c`` is the reduction's constant."""
     y_pred, y_true = _prepare(y_pred, y_true)
     return 2.0 * _mse_scale(y_pred.size, reduction) * (y_pred - y_true)
+
+
+def mse_and_grad(
+    y_pred: ArrayLike, y_true: ArrayLike, reduction: str = "mean"
+) -> tuple[float, Array]:
+    r"""``(mse(y_pred, y_true), mse_grad(y_pred, y_true))`` from one residual, for training.
+
+    :math:`r = \hat y - y`, :math:`L = c \sum r^2`, :math:`\partial L/\partial \hat y = 2c\,r`.
+    A NaN or infinity in ``y_pred`` is caught from the loss value (no scan of the array)
+    and reported in the same words as :func:`mse`.
+    """
+    y_pred, y_true = _prepare(y_pred, y_true, check_values=False)
+    r = y_pred - y_true  # the residual
+    c = _mse_scale(r.size, reduction)
+    value = c * float(np.vdot(r, r))  # c * sum of squared residuals
+    if not math.isfinite(value):
+        check_finite(y_pred, "y_pred")
+    r *= 2.0 * c  # dL/dy_pred = 2c (y_pred - y_true), written over the residual
+    return value, r
 
 
 # ---------------------------------------------------------------- binary cross-entropy
@@ -177,6 +208,44 @@ def softmax_cross_entropy_grad(logits: ArrayLike, y: ArrayLike) -> Array:
     return (softmax(logits) - Y) / logits.shape[0]
 
 
+def softmax_cross_entropy_and_grad(logits: ArrayLike, y: ArrayLike) -> tuple[float, Array]:
+    r"""``(softmax_cross_entropy(z, y), softmax_cross_entropy_grad(z, y))`` sharing one
+    softmax, for training.
+
+    With :math:`s = z - \max_j z_j` (so :math:`e^s` cannot overflow), :math:`\log p = s -
+    \log \sum_j e^{s_j}`, :math:`L = -\frac1n \sum_{ij} Y_{ij} \log p_{ij}` and
+    :math:`\partial L/\partial z = \frac1n (p - Y)`. Integer labels pick one entry per row
+    instead of building one-hot rows. A NaN or infinity in the logits is caught from the
+    loss value and reported in the same words as :func:`softmax_cross_entropy`.
+    """
+    logits = _float_array(logits)
+    if logits.size == 0:
+        raise ValueError("the batch is empty: a loss needs at least one example")
+    if logits.ndim != 2:
+        raise ValueError(f"logits must have shape (n, classes); got shape {logits.shape}")
+    n, k = logits.shape
+    s = logits - logits.max(axis=1, keepdims=True)  # shifted logits: at most 0
+    p = np.exp(s)
+    row_sums = p.sum(axis=1, keepdims=True)
+    p /= row_sums  # softmax probabilities
+    y = np.asarray(y)
+    if y.shape == (n,) and y.dtype.kind in "iu":
+        if y.min(initial=0) < 0 or y.max(initial=0) >= k:
+            raise ValueError(f"class labels must lie in 0..{k - 1} for {k} classes")
+        rows = np.arange(n)
+        # -log p[i, y_i] = log sum_j e^{s_ij} - s[i, y_i]
+        value = float(np.log(row_sums).sum() - s[rows, y].sum()) / n
+        p[rows, y] -= 1.0  # p - Y for one-hot Y
+    else:
+        Y = _one_hot_targets(logits, y)
+        value = -float(np.vdot(Y, s - np.log(row_sums))) / n
+        p -= Y
+    if not math.isfinite(value):
+        check_finite(logits, "logits")
+    p /= n  # the loss is a mean over the n examples
+    return value, p
+
+
 LossFn = Callable[[ArrayLike, ArrayLike], float]
 LossGrad = Callable[[ArrayLike, ArrayLike], Array]
 
@@ -189,6 +258,28 @@ LOSSES: dict[str, tuple[LossFn, LossGrad]] = {
     ),
     "softmax_cross_entropy": (softmax_cross_entropy, softmax_cross_entropy_grad),
 }
+
+
+LossAndGrad = Callable[[ArrayLike, ArrayLike], tuple[float, Array]]
+
+# Losses with a one-pass ``(value, gradient)`` form; the others pair their two functions.
+_FUSED: dict[str, LossAndGrad] = {
+    "mse": mse_and_grad,
+    "softmax_cross_entropy": softmax_cross_entropy_and_grad,
+}
+
+
+def get_loss_and_grad(name: str) -> LossAndGrad:
+    """Return ``f(y_pred, y) -> (loss, dloss/dy_pred)`` for a loss name, as the training
+    step uses it: the same numbers as ``get_loss(name)``'s two functions, in one pass."""
+    if isinstance(name, str) and name in _FUSED:
+        return _FUSED[name]
+    loss_fn, loss_grad = get_loss(name)  # validates the name, in words
+
+    def both(y_pred: ArrayLike, y: ArrayLike) -> tuple[float, Array]:
+        return loss_fn(y_pred, y), loss_grad(y_pred, y)
+
+    return both
 
 
 def get_loss(name: str) -> tuple[LossFn, LossGrad]:

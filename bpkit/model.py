@@ -37,12 +37,23 @@ class Sequential(Layer):
             A = layer.forward(A)
         return A
 
-    def backward(self, dY: Array) -> Array:
-        """Given dL/dY for the output, fill every parameter's gradient; return dL/dX."""
+    def backward(self, dY: Array, input_grad: bool = True) -> Array | None:
+        """Given dL/dY for the output, fill every parameter's gradient; return dL/dX.
+
+        ``input_grad=False`` (the training step's choice) skips dL/dX when the first layer
+        is a :class:`Dense`: no update needs the gradient with respect to the data, and it
+        is the first layer's largest matrix multiply. Then ``None`` is returned.
+        """
+        if not self.layers:
+            return dY
+        first, *rest = self.layers
         grad = dY
-        for layer in reversed(self.layers):
+        for layer in reversed(rest):
             grad = layer.backward(grad)
-        return grad
+        # Only Dense's own backward knows input_grad (a subclass may override backward).
+        if not input_grad and type(first).backward is Dense.backward:
+            return first.backward(grad, input_grad=False)
+        return first.backward(grad)
 
     def predict(self, X: ArrayLike) -> Array:
         """The network's output for ``X``: a forward pass, nothing else."""

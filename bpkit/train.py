@@ -6,6 +6,10 @@ One step on a batch ``(X, Y)``::
     L    = loss(out, Y)               # how wrong we are
     model.backward(loss_grad(out, Y)) # backward pass: fills every dW, db
     optimizer.step()                  # W <- W - lr * dW (or Momentum, Adam)
+
+:func:`train_step` computes ``L`` and ``loss_grad(out, Y)`` together in one pass
+(:func:`bpkit.losses.get_loss_and_grad`: the same numbers, computed once) and skips the
+gradient with respect to the data ``X``, which no update needs.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bpkit.layers import Layer, as_generator
-from bpkit.losses import get_loss
+from bpkit.layers import Dense, Layer, as_generator
+from bpkit.losses import get_loss_and_grad
+from bpkit.model import Sequential
 from bpkit.optim import Optimizer
 
 
@@ -42,11 +47,16 @@ class History:
 
 def train_step(model: Layer, X, Y, loss: str, optimizer: Optimizer) -> float:
     """One gradient-descent step on the batch ``(X, Y)``; returns the loss before the step."""
-    loss_fn, loss_grad = get_loss(loss)
-    out = model.forward(X)
-    value = loss_fn(out, Y)
-    model.backward(loss_grad(out, Y))
-    optimizer.step()
+    loss_and_grad = get_loss_and_grad(loss)
+    out = model.forward(X)  # forward pass
+    value, dout = loss_and_grad(out, Y)  # the loss L and dL/d(out)
+    # Backward pass: fills every dW, db. dL/dX of the data is not needed for an update,
+    # so bpkit's own Sequential and Dense skip that matrix multiply.
+    if type(model).backward in (Sequential.backward, Dense.backward):
+        model.backward(dout, input_grad=False)
+    else:
+        model.backward(dout)
+    optimizer.step()  # W <- W - lr * dW (or Momentum, Adam)
     return value
 
 
