@@ -29,12 +29,11 @@ def _float_array(z: ArrayLike) -> Array:
 def sigmoid(z: ArrayLike) -> Array:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, computed without overflow."""
     z = _float_array(z)
-    # With e = exp(-|z|), which is in (0, 1] so nothing can overflow:
-    # sigma(z) = 1 / (1 + e) for z >= 0 and e / (1 + e) for z < 0.
-    e = np.exp(-np.abs(z))
-    numerator = np.where(z >= 0, np.ones_like(e), e)
-    numerator /= 1.0 + e
-    return numerator
+    # sigma(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) for z < 0; both at once:
+    # sigma(z) = e^min(z, 0) / (1 + e^-|z|). No exponent is positive, so nothing overflows.
+    s = np.exp(np.minimum(z, 0.0))
+    s /= 1.0 + np.exp(-np.abs(z))
+    return s
 
 
 def sigmoid_grad(z: ArrayLike) -> Array:

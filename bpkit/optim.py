@@ -59,8 +59,10 @@ class SGD(Optimizer):
     r"""Plain gradient descent: :math:`\theta \leftarrow \theta - \eta\, \nabla_\theta L`."""
 
     def step(self) -> None:
+        lr = self.lr
         for p in self.params:
-            p.value[...] -= self.lr * p.grad
+            value = p.value
+            value -= lr * p.grad  # in place: the layer sees the new weights
 
 
 class Momentum(Optimizer):
