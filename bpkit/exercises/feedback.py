@@ -47,8 +47,10 @@ class Feedback:
         return self
 
     def __str__(self) -> str:
-        mark = {"passed": "✔ passed", "failed": "✘ not yet", "not attempted": "… not attempted"}
-        return f"[{self.exercise}] {mark[self.status]}: {self.message}"
+        if self.status == "not attempted":  # the message says so already
+            return f"[{self.exercise}] … {self.message}"
+        mark = {"passed": "✔ passed", "failed": "✘ not yet"}[self.status]
+        return f"[{self.exercise}] {mark}: {self.message}"
 
     def _repr_pretty_(self, p, cycle) -> None:
         p.text(str(self))
