@@ -203,6 +203,8 @@ def softmax_cross_entropy(logits: ArrayLike, y: ArrayLike) -> float:
 def softmax_cross_entropy_grad(logits: ArrayLike, y: ArrayLike) -> Array:
     r""":math:`\partial L/\partial z = \frac1n(\mathrm{softmax}(z) - Y)`."""
     logits = np.asarray(logits, dtype=np.result_type(np.asarray(logits).dtype, np.float32))
+    if logits.size == 0:
+        raise ValueError("the batch is empty: a loss needs at least one example")
     check_finite(logits, "logits")
     Y = _one_hot_targets(logits, y)
     return (softmax(logits) - Y) / logits.shape[0]

@@ -157,6 +157,8 @@ def test_losses_refuse_bad_input_in_words():
         bpkit.softmax_cross_entropy(np.array([[np.inf, 0.0]]), np.array([0]))
     with pytest.raises(ValueError, match="empty"):
         bpkit.mse(np.zeros(0), np.zeros(0))
+    with pytest.raises(ValueError, match="empty"):
+        bpkit.softmax_cross_entropy_grad(np.zeros((0, 3)), np.zeros(0, dtype=int))
     with pytest.raises(ValueError, match="unknown reduction"):
         bpkit.mse(np.zeros(2), np.zeros(2), "avg")
     with pytest.raises(ValueError, match="probabilities"):
