@@ -216,7 +216,10 @@ def render_descent_1d(fig, data: dict[str, Any], params: dict[str, Any]) -> None
 
 
 def describe_descent_1d(data: dict[str, Any], params: dict[str, Any]) -> str:
-    return "Gradient descent on a parabola. " + verdict(data)
+    return (
+        f"Gradient descent on a parabola with curvature a = {data['curvature']:g} "
+        "(its only Hessian eigenvalue, so λmax = a). " + verdict(data)
+    )
 
 
 def descent_1d_explorer() -> Explorer:
