@@ -14,12 +14,17 @@ Listed in ``_config.yml`` under ``sphinx.extra_extensions``. It
    never needs the network beyond the server that hosts the book;
 5. marks bibliography entries as list items: docutils puts ``role="doc-biblioentry"``
    entries in a ``role="list"`` container, which axe-core reports as a critical
-   accessibility violation (a list must contain list items).
+   accessibility violation (a list must contain list items);
+6. re-executes every notebook when the ``bpkit`` package changed since the last build:
+   the execution cache is keyed on the notebooks' code only, so without this a page
+   would keep numbers, figures and frames computed by an older ``bpkit``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -80,8 +85,48 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
                 )
 
 
+def bpkit_fingerprint() -> str:
+    """A hash of every file of the installed ``bpkit`` package (code and data)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _stamp_path(app: Any) -> Path:
+    return Path(app.outdir).parent / ".bpkit-fingerprint"
+
+
+def _outdated_when_bpkit_changed(app: Any, env: Any, added: Any, changed: Any, removed: Any):
+    from sphinx.util import logging
+
+    stamp = _stamp_path(app)
+    if stamp.is_file() and stamp.read_text() == bpkit_fingerprint():
+        return []
+    cache = Path(env.mystnb_config.execution_cache_path)
+    if cache.is_dir():
+        from jupyter_cache import get_cache
+
+        get_cache(str(cache)).clear_cache()
+    notebooks = [d for d in env.found_docs if str(env.doc2path(d)).endswith(".ipynb")]
+    logging.getLogger(__name__).info(
+        f"bpkit changed since the last build: executing {len(notebooks)} notebooks afresh"
+    )
+    return notebooks
+
+
+def _write_stamp(app: Any, exc: Exception | None) -> None:
+    if exc is None:
+        _stamp_path(app).write_text(bpkit_fingerprint())
+
+
 def setup(app: Any) -> dict[str, Any]:
     os.environ[FRAMES_ENV] = "all"
+    app.connect("env-get-outdated", _outdated_when_bpkit_changed)
+    app.connect("build-finished", _write_stamp)
     # After sphinx-thebe and myst-nb (default priority 500) have added their parts.
     app.connect("doctree-resolved", _check_doctree, priority=900)
     app.connect("html-page-context", _check_page, priority=900)

@@ -307,3 +307,22 @@ def test_book_extension_sets_the_frames_variable(monkeypatch) -> None:
 
     assert os.environ[FRAMES_ENV] == "all"
     assert sys.modules["bpkit.widgets"].precompute_all_frames()
+
+
+def test_book_extension_reexecutes_notebooks_when_bpkit_changed(tmp_path) -> None:
+    from types import SimpleNamespace
+
+    cache = tmp_path / ".jupyter_cache"
+    cache.mkdir()
+    (cache / "old-output").write_text("stale")
+    env = SimpleNamespace(
+        mystnb_config=SimpleNamespace(execution_cache_path=str(cache)),
+        found_docs={"chapters/01_loss", "chapters/a2_faq"},
+        doc2path=lambda d: tmp_path / (d + (".md" if "a2" in d else ".ipynb")),
+    )
+    app = SimpleNamespace(outdir=str(tmp_path / "html"))
+    assert _book._outdated_when_bpkit_changed(app, env, set(), set(), set()) == ["chapters/01_loss"]
+    assert not (cache / "old-output").exists()  # the stale outputs are gone
+    _book._write_stamp(app, None)
+    assert (tmp_path / ".bpkit-fingerprint").read_text() == _book.bpkit_fingerprint()
+    assert _book._outdated_when_bpkit_changed(app, env, set(), set(), set()) == []
