@@ -46,7 +46,8 @@ class Value:
 
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other: Value | Number) -> Value:
-        other = _as_value(other)
+        if not isinstance(other, Value):  # checked here: most operands already are
+            other = _as_value(other)
         out = Value(self.data + other.data, (self, other), "+")
 
         def _backward() -> None:
@@ -58,7 +59,8 @@ class Value:
         return out
 
     def __mul__(self, other: Value | Number) -> Value:
-        other = _as_value(other)
+        if not isinstance(other, Value):
+            other = _as_value(other)
         out = Value(self.data * other.data, (self, other), "*")
 
         def _backward() -> None:
@@ -171,14 +173,13 @@ class Value:
         Built with an explicit stack (depth-first, post-order), not recursion.
         """
         order: list[Value] = []
-        visited: set[int] = set()
+        visited: set[Value] = {self}  # a Value hashes by identity
         stack: list[tuple[Value, Iterator[Value]]] = [(self, iter(self._parents))]
-        visited.add(id(self))
         while stack:
             node, parents = stack[-1]
             for parent in parents:
-                if id(parent) not in visited:
-                    visited.add(id(parent))
+                if parent not in visited:
+                    visited.add(parent)
                     stack.append((parent, iter(parent._parents)))
                     break
             else:
