@@ -299,7 +299,14 @@ class Explorer:
     # ---------------------------------------------------------------- static page
     def uid(self) -> str:
         """The HTML id of this explorer's block (stable across builds)."""
-        key = self.title + repr([s.values for s in self.sliders.values()])
+        key = repr(
+            (
+                self.title,
+                [s.values for s in self.sliders.values()],
+                self.source,
+                sorted(self.source_kwargs.items()),
+            )
+        )
         return "bpx-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
     def static_html(self, all_frames: bool = True) -> str:
@@ -402,14 +409,16 @@ _STYLE = (
     ".bpkit-explorer output{font-variant-numeric:tabular-nums;min-width:4em}"
 )
 
-# The whole client side: find this explorer's sliders, and on input swap the frame.
-_SCRIPT = """(function(){var root=document.getElementById('__UID__');if(!root)return;
+# The whole client side: find this explorer's sliders (in the figure holding the script),
+# and on input swap the frame.
+_SCRIPT = """(function(){var me=document.currentScript;
+var root=(me&&me.closest('figure.bpkit-explorer'))||document.getElementById('__UID__');if(!root)return;
 var frames=JSON.parse(root.querySelector('script.bpkit-frames').textContent);
 var inputs=root.querySelectorAll('input[type=range]');var img=root.querySelector('img');
 var text=root.querySelector('.bpkit-describe');
 function show(){var key=[];inputs.forEach(function(el){var labels=JSON.parse(el.dataset.labels);
 key.push(el.value);el.setAttribute('aria-valuetext',labels[el.value]);
-document.getElementById(el.id+'-out').textContent=labels[el.value];});
+root.querySelector('output[for="'+el.id+'"]').textContent=labels[el.value];});
 key=key.join(',');var f=frames[key];if(!f)return;img.src=f.src;img.alt=f.alt;
 img.dataset.digest=f.digest;img.dataset.key=key;text.textContent=f.alt;}
 inputs.forEach(function(el){el.addEventListener('input',show);el.addEventListener('change',show);});

@@ -332,7 +332,11 @@ def test_page_in_browser_offline(visit: PageVisit) -> None:
     if broken:
         problems.append(f"images that did not load: {broken}")
 
-    for ex in page.evaluate(JS_EXPLORERS):
+    explorers = page.evaluate(JS_EXPLORERS)
+    ids = [ex["id"] for ex in explorers]
+    if len(set(ids)) != len(ids):
+        problems.append(f"two explorers share an id: {ids}")
+    for ex in explorers:
         _check_explorer(page, ex, problems)
 
     page.wait_for_timeout(100)  # let late console messages arrive
