@@ -327,3 +327,19 @@ def test_explorer_hints_hold_on_the_whole_grid():
     relu = [compute_grad_norms(20, "relu", g)["norms"] for g in (1.0, 1.41, 2.0)]
     assert np.all(relu[0] < relu[1]) and np.all(relu[1] < relu[2])
     assert compute_grad_norms(20, "tanh", 3.0)["ratio"] > 10
+
+
+@pytest.mark.parametrize(
+    ("depth", "activation", "gain", "phrase"),
+    [
+        (3, "sigmoid", 1.0, "vanishes toward the input"),
+        (20, "tanh", 3.0, "explodes toward the input"),
+        (20, "relu", 3.0, "every norm is huge"),
+        (20, "relu", 0.5, "every norm is tiny"),
+        (10, "relu", 1.41, "keeps roughly its size"),
+    ],
+)
+def test_explorer_caption_says_what_the_frame_shows(depth, activation, gain, phrase):
+    # the caption (alt text of each frame) must agree with the chapter's hints for the frame
+    data = compute_grad_norms(depth, activation, gain)
+    assert phrase in grad_norms_explorer().describe_fn(data, {})

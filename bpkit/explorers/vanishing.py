@@ -142,17 +142,27 @@ def render_grad_norms(fig, data: dict[str, Any], params: dict[str, Any]) -> None
 
 
 def describe_grad_norms(data: dict[str, Any], params: dict[str, Any]) -> str:
-    norms = data["norms"]
-    if data["ratio"] < 1e-2:
+    """Caption of one frame: the two end norms, the trend toward the input, and the overall size.
+
+    The trend reads the first/last ratio (below 0.1: vanishing toward the input; above 10:
+    exploding toward the input); a level profile is still called tiny or huge when every
+    norm lies below 1e-3 or above 1e3, which is what a wrong weight scale does to ReLU.
+    """
+    norms, ratio = data["norms"], data["ratio"]
+    if ratio < 0.1:
         trend = "the gradient vanishes toward the input"
+    elif ratio > 10:
+        trend = "the gradient explodes toward the input, growing layer after layer"
     elif np.max(norms) > 1e3:
-        trend = "the gradients are huge (exploding)"
+        trend = "the profile is level, but every norm is huge: the whole gradient explodes"
+    elif np.max(norms) < 1e-3:
+        trend = "the profile is level, but every norm is tiny: the whole gradient vanishes"
     else:
-        trend = "the gradient keeps its size through the layers"
+        trend = "the gradient keeps roughly its size through the layers"
     return (
         f"Per-layer gradient norms, log scale, for {data['depth']} {data['activation']} layers "
         f"with weight gain {data['gain']:g}: {norms[-1]:.2g} at the last layer and "
-        f"{norms[0]:.2g} at the first, a ratio of {data['ratio']:.2g}; {trend}."
+        f"{norms[0]:.2g} at the first, a ratio of {ratio:.2g}; {trend}."
     )
 
 
