@@ -119,3 +119,11 @@ def test_references_page_holds_the_bibliography():
     page = (CHAPTERS / "a4_references.md").read_text(encoding="utf-8")
     assert page.startswith("(appendix-references)=")
     assert "```{bibliography}" in page
+
+
+def test_theses_are_described_as_what_they_are(bib):
+    assert bib.entries["werbos1974"].type == "phdthesis"
+    # a German Diplom thesis: not a PhD thesis, and not rendered as a "Master's thesis"
+    hochreiter = bib.entries["hochreiter1991"]
+    assert hochreiter.type == "misc"
+    assert hochreiter.fields["howpublished"].startswith("Diploma thesis")
