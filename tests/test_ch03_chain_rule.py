@@ -457,3 +457,18 @@ def test_notebook_figures_have_alt_text():
         ):
             alt = c.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
             assert len(alt) > 40, c.source[:80]
+
+
+def test_notebook_every_quoted_number_is_glued_by_a_code_cell():
+    cells = _cells()
+    markdown = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in cells if c.cell_type == "code")
+    exact = set(re.findall(r"glue\(\s*\"(\w+)\"", code))
+    prefixes = tuple(set(re.findall(r"glue\(\s*f\"(\w*)\{", code)))
+    quoted = set(re.findall(r"\{glue:text\}`(\w+)", markdown))
+    assert quoted, "the prose quotes computed numbers through glue"
+    missing = {q for q in quoted if q not in exact and not q.startswith(prefixes)}
+    assert not missing, f"quoted in the prose but never glued: {sorted(missing)}"
+    # a hand-typed result usually shows as a number with four or more decimals
+    prose = re.sub(r"\{glue:text\}`[^`]*`", "", markdown)
+    assert not re.findall(r"\d\.\d{4,}", prose)
