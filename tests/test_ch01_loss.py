@@ -294,3 +294,24 @@ def test_notebook_figures_have_alt_text(notebook):
             assert len(alt) > 40, src[:60]
             assert "title=" in src or "suptitle(" in src
             assert "xlabel=" in src and "ylabel=" in src
+
+
+def _glued_names(code: str) -> tuple[set[str], set[str]]:
+    """Names glued by the code cells: exact names, and prefixes of f-string names."""
+    exact = set(re.findall(r"glue(?:_number)?\(\s*\"(\w+)\"", code))
+    prefixes = set(re.findall(r"glue(?:_number)?\(\s*f\"(\w*)\{", code))
+    return exact, prefixes
+
+
+def test_notebook_every_quoted_number_is_glued_by_a_code_cell(notebook):
+    cells = notebook["cells"]
+    markdown = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    code = "\n".join(_source(c) for c in cells if c["cell_type"] == "code")
+    exact, prefixes = _glued_names(code)
+    quoted = set(re.findall(r"\{glue:text\}`(\w+)", markdown))
+    assert quoted, "the prose quotes computed numbers through glue"
+    missing = {q for q in quoted if q not in exact and not q.startswith(tuple(prefixes))}
+    assert not missing, f"quoted in the prose but never glued: {sorted(missing)}"
+    # a hand-typed result usually shows as a number with four or more decimals
+    prose = re.sub(r"\{glue:text\}`[^`]*`", "", markdown)
+    assert not re.findall(r"\d\.\d{4,}", prose)
