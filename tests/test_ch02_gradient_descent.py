@@ -369,3 +369,17 @@ def test_notebook_has_label_objectives_exercises_summary_and_no_outputs():
             assert c.outputs == [] and c.execution_count is None
             if "fig\n" in c.source + "\n" and c.source.rstrip().endswith("fig"):
                 assert c.metadata["mystnb"]["image"]["alt"]
+
+
+def test_every_number_quoted_in_the_prose_is_glued_by_a_code_cell():
+    import re
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    code = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    quoted = set(re.findall(r"\{glue:text\}`(\w+)", markdown))
+    # glue("name", ...) directly, or ("name", value) pairs fed to glue in a loop
+    glued = set(re.findall(r"glue\(\s*\"(\w+)\"", code))
+    glued |= set(re.findall(r"\(\"(\w+)\", [^)]", code)) if "glue(name," in code else set()
+    assert quoted, "the chapter quotes no glued numbers"
+    assert quoted <= glued, sorted(quoted - glued)
