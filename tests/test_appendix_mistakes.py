@@ -313,3 +313,50 @@ def test_next_page_code_is_illustrative_valid_python_with_current_apis():
     joined = "\n".join(blocks)
     for api in ("loss.backward()", "tf.GradientTape()", "jax.grad(", "optimizer.zero_grad()"):
         assert api in joined, api
+
+
+# ------------------------------------------------------------------ the exercise checker
+def _tutorial_backward(params, X, T):
+    A1 = bpkit.sigmoid(X @ params["W1"].T + params["b1"])
+    Y = bpkit.sigmoid(A1 @ params["W2"].T + params["b2"])
+    D2 = (Y - T) * Y * (1 - Y)  # the exercise's bug: no 1/n for the mean loss
+    D1 = (D2 @ params["W2"]) * A1 * (1 - A1)
+    return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ A1, "b2": D2.sum(axis=0)}
+
+
+def test_fix_checker_names_the_exercise_bug():
+    from bpkit.exercises import mistakes as ex
+
+    verdict = ex.check_fixed_backward(_tutorial_backward)
+    assert not verdict.passed
+    assert "sum vs mean" in verdict.message and "(Y - T) / n" in verdict.message
+
+
+@pytest.mark.parametrize("bug", [b for b in bugs.BUGS if b.hidden == "sigmoid"], ids=str)
+def test_fix_checker_names_every_classic_sigmoid_bug(bug):
+    from bpkit.exercises import mistakes as ex
+
+    verdict = ex.check_fixed_backward(lambda p, X, T: bug.backward(p, X, T))
+    assert not verdict.passed and bug.name in verdict.message
+
+
+def test_fix_checker_other_mistakes_stub_and_solution():
+    from bpkit.exercises import mistakes as ex
+
+    flipped = ex.check_fixed_backward(
+        lambda p, X, T: {k: -v for k, v in bugs.backward(p, X, T).items()}
+    )
+    assert not flipped.passed and "sign flipped" in flipped.message
+    assert "no gradient for" in ex.check_fixed_backward(lambda p, X, T: {"W1": p["W1"]}).message
+    assert "raised ZeroDivisionError" in ex.check_fixed_backward(lambda p, X, T: 1 / 0).message
+
+    def stub(params, X, T):
+        raise NotImplementedError
+
+    assert not ex.check_fixed_backward(stub).attempted
+
+    def fixed(params, X, T):
+        grads = _tutorial_backward(params, X, T)
+        return {k: v / len(X) for k, v in grads.items()}
+
+    assert ex.check_fixed_backward(fixed).passed
