@@ -261,6 +261,16 @@ def test_lr_explorer_slider_changes_the_run_and_reports_divergence():
     assert len(big["losses"]) < len(small["losses"])
 
 
+def test_lr_explorer_caption_tells_a_crawl_from_a_good_fit():
+    # The caption may only say the fit follows the data when the loss is near the noise.
+    values = xp.lr_explorer().sliders["lr"].values
+    crawl, good = xp.compute_lr_run(values[0]), xp.compute_lr_run(0.0849)
+    assert crawl["losses"][-1] > 2 * crawl["noise_mse"] > good["losses"][-1]
+    assert "too small" in xp.describe_lr_run(crawl, {})
+    assert "follows" not in xp.describe_lr_run(crawl, {})
+    assert "follows the noisy sine" in xp.describe_lr_run(good, {})
+
+
 def test_race_explorers_sliders_change_the_trajectories():
     for surface in ("quadratic", "rosenbrock"):
         e = xp.race_explorer(surface)

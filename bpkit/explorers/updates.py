@@ -40,12 +40,13 @@ def sine_data(n: int = 40, noise: float = 0.1, seed: int = 0) -> tuple[Array, Ar
 
 
 def compute_lr_run(lr: float, epochs: int = LR_EPOCHS, seed: int = 1) -> dict[str, Any]:
-    """Train ``mlp([1, 16, 1], "tanh")`` with full-batch SGD at ``lr`` on :func:`sine_data`.
+    r"""Train ``mlp([1, 16, 1], "tanh")`` with full-batch SGD at ``lr`` on :func:`sine_data`.
 
     Returns the per-epoch losses (up to divergence), the fitted curve on a grid (``None``
-    if the run diverged), and ``status``: ``"converging"``, ``"diverging"`` (the loss
-    ended above where it started) or ``"diverged"`` (``TrainingDiverged`` was raised; its
-    message is in ``message``).
+    if the run diverged), ``noise_mse`` (the MSE of the true :math:`\sin x` on these
+    points, what the true curve itself scores), and ``status``: ``"converging"``,
+    ``"diverging"`` (the loss ended above where it started) or ``"diverged"``
+    (``TrainingDiverged`` was raised; its message is in ``message``).
     """
     x, y = sine_data()
     model = mlp([1, LR_HIDDEN, 1], "tanh", rng=np.random.default_rng(seed))
@@ -71,6 +72,7 @@ def compute_lr_run(lr: float, epochs: int = LR_EPOCHS, seed: int = 1) -> dict[st
         "losses": np.array(losses),
         "x_grid": x_grid[:, 0],
         "fit": fit,
+        "noise_mse": float(np.mean((y - np.sin(x)) ** 2)),
         "status": status,
         "message": message,
     }
@@ -89,9 +91,17 @@ def describe_lr_run(data: dict[str, Any], params: dict[str, Any]) -> str:
             f"in {len(losses)} epochs. The steps overshoot and grow; a few more epochs and "
             "the numbers overflow."
         )
+    fell = f"Learning rate {lr:g}: the loss fell from {losses[0]:.3g} to {losses[-1]:.3g} in "
+    noise = data["noise_mse"]
+    if losses[-1] > 2 * noise:  # still far above what the true sine scores: a crawl
+        return (
+            fell + f"{len(losses)} epochs, but the true sine scores {noise:.3g} on these "
+            "points: the steps are too small, and the fitted curve (orange) still misses "
+            "the data. A larger rate gets further in the same number of epochs."
+        )
     return (
-        f"Learning rate {lr:g}: the loss fell from {losses[0]:.3g} to {losses[-1]:.3g} in "
-        f"{len(losses)} epochs, and the fitted curve (orange) follows the noisy sine points."
+        fell + f"{len(losses)} epochs, close to the {noise:.3g} that the true sine scores "
+        "on these points, and the fitted curve (orange) follows the noisy sine points."
     )
 
 
