@@ -183,8 +183,9 @@ COLOURS = {
     "SGD": PALETTE["black"],
     "momentum": PALETTE["blue"],
     "Nesterov": PALETTE["orange"],
-    "Adam": PALETTE["green"],
+    "Adam": PALETTE["purple"],  # not green: next to the blue momentum line they blur
 }
+STYLES = {"SGD": "-", "momentum": "-", "Nesterov": "--", "Adam": "-."}
 
 
 def compute_race(surface: str, lr: float, momentum: float) -> dict[str, Any]:
@@ -238,7 +239,7 @@ def render_race(fig: Any, data: dict[str, Any], params: dict[str, Any]) -> None:
     for name in OPTIMIZERS:
         run = data["runs"][name]
         pts = run["points"]
-        style = "--" if name == "Nesterov" else "-"
+        style = STYLES[name]
         label = f"{name} (diverged)" if run["diverged"] else name
         ax1.plot(pts[:, 0], pts[:, 1], style, color=COLOURS[name], lw=1.3, label=label)
         shown = np.clip(run["values"], RACE_YLIM[0], RACE_YLIM[1])
