@@ -257,7 +257,7 @@ def _check_shown(page: object, ex: dict, problems: list[str], how: str) -> dict:
     return shown
 
 
-def _check_explorer(page: object, ex: dict, problems: list[str]) -> None:
+def _check_explorer(page: object, ex: dict, problems: list[str], hint: str = "") -> None:
     sizes = [len(s["values"]) for s in ex["sliders"]]
     n_expected = 1
     for n in sizes:
@@ -287,7 +287,9 @@ def _check_explorer(page: object, ex: dict, problems: list[str]) -> None:
             idx = [int(i) for i in key.split(",")]
             params = {s["name"]: s["values"][i] for s, i in zip(ex["sliders"], idx, strict=True)}
             if digest(explorer.compute(**params)) != frame["digest"]:
-                problems.append(f"{ex['source']}: frame {key} ({params}) differs from compute")
+                problems.append(
+                    f"{ex['source']}: frame {key} ({params}) differs from compute{hint}"
+                )
 
     for k, s in enumerate(ex["sliders"]):
         if len(s["values"]) < 2:
@@ -314,14 +316,27 @@ def _check_explorer(page: object, ex: dict, problems: list[str]) -> None:
             values = [int(v["value"]) for v in after["sliders"]]
             params = {x["name"]: x["values"][i] for x, i in zip(ex["sliders"], values, strict=True)}
             if not np.array_equal(_pixels(explorer.frame(params)["src"]), _pixels(after["src"])):
-                problems.append(f"{ex['source']}: the image shown for {params} is not its render")
+                problems.append(
+                    f"{ex['source']}: the image shown for {params} is not its render{hint}"
+                )
+
+
+def _stale_hint(built_book: Path) -> str:
+    """A note for frame mismatches when bpkit changed after the book was built."""
+    from bpkit._book import bpkit_fingerprint
+
+    stamp = built_book.parent / ".bpkit-fingerprint"
+    if stamp.is_file() and stamp.read_text() != bpkit_fingerprint():
+        return " (bpkit changed after this book was built: build again and rerun)"
+    return ""
 
 
 @pytest.mark.parametrize("visit", PAGES, indirect=True, ids=PAGES)
-def test_page_in_browser_offline(visit: PageVisit) -> None:
+def test_page_in_browser_offline(visit: PageVisit, built_book: Path) -> None:
     from axe_playwright_python.sync_playwright import Axe
 
     page, problems = visit.page, []
+    hint = _stale_hint(built_book)
     math = page.evaluate(JS_MATH)
     if math["math"] and (not math["mathjax"] or math["typeset"] < math["math"]):
         problems.append(f"maths not typeset: {math['typeset']} of {math['math']} (MathJax {math})")
@@ -337,7 +352,7 @@ def test_page_in_browser_offline(visit: PageVisit) -> None:
     if len(set(ids)) != len(ids):
         problems.append(f"two explorers share an id: {ids}")
     for ex in explorers:
-        _check_explorer(page, ex, problems)
+        _check_explorer(page, ex, problems, hint)
 
     page.wait_for_timeout(100)  # let late console messages arrive
     problems += visit.errors
