@@ -36,8 +36,12 @@ def test_random_smooth_networks_pass_gradcheck(sizes, activation, loss, batch, s
     y = _targets(loss, rng, batch, sizes[-1])
     report = gradcheck(model, X, y, loss=loss)
     assert report.passed, str(report)
-    for check in report.checks:  # away from round-off-sized gradients, the strict bound
-        if np.linalg.norm(check.numeric) > 1e-3:
+    # Central differences with h = 1e-6 carry a round-off error of about eps * |L| / h,
+    # i.e. 1e-10 * |L| per entry. Where a gradient is large enough for that floor to sit
+    # below 1e-7 of it, the strict bound must hold; smaller ones must still pass above.
+    loss_value = abs(bpkit.get_loss(loss)[0](model.forward(X), y))
+    for check in report.checks:
+        if np.linalg.norm(check.numeric) > 0.02 * max(1.0, loss_value):
             assert check.error < 1e-7, str(report)
 
 
