@@ -29,11 +29,10 @@ def _float_array(z: ArrayLike) -> Array:
 def sigmoid(z: ArrayLike) -> Array:
     r"""Logistic sigmoid :math:`\sigma(z) = 1 / (1 + e^{-z})`, computed without overflow."""
     z = _float_array(z)
-    # sigma(z) = 1 / (1 + e^-z) for z >= 0 and e^z / (1 + e^z) for z < 0; both at once:
-    # sigma(z) = e^min(z, 0) / (1 + e^-|z|). No exponent is positive, so nothing overflows.
-    s = np.exp(np.minimum(z, 0.0))
-    s /= 1.0 + np.exp(-np.abs(z))
-    return s
+    # sigma(z) = 1 / (1 + e^-z) = exp(-log(1 + e^-z)); np.logaddexp(0, -z) computes
+    # log(e^0 + e^-z) without ever forming a large e^-z, so nothing overflows, and a very
+    # negative z gives exp(-large) = 0.0 with no warning.
+    return np.exp(-np.logaddexp(0.0, -z))
 
 
 def sigmoid_grad(z: ArrayLike) -> Array:
