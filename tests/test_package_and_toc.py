@@ -58,3 +58,17 @@ def test_notebooks_are_committed_without_outputs():
         for cell in nb.cells:
             if cell.cell_type == "code":
                 assert not cell.outputs, f"{path.name}: strip outputs (make strip)"
+
+
+def test_every_chapter_notebook_installs_bpkit_on_colab():
+    """Colab installs nothing of ours: each notebook carries a (book-hidden) install cell
+    that points at the repository the launch buttons use."""
+    import nbformat
+
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    for path in (ROOT / "chapters").glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        cells = [c for c in nb.cells if "google.colab" in c.source]
+        assert len(cells) == 1, f"{path.name}: no Colab install cell"
+        assert f"git+{url}" in cells[0].source and "bpkit[book]" in cells[0].source
+        assert "remove-cell" in cells[0].metadata.get("tags", [])
