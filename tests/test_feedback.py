@@ -31,7 +31,7 @@ def test_correct_answer_passes():
         (lambda x: (2 * x).T, "wrong shape"),
         (lambda x: (2 * x).ravel(), "wrong shape"),
         (lambda x: np.full_like(x, np.nan), "NaN"),
-        (lambda x: "two x", "should be numbers"),
+        (lambda x: "two x", "should return numbers"),
     ],
 )
 def test_wrong_answers_are_named(answer, words):

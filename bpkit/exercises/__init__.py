@@ -3,6 +3,7 @@ chapter's checkers live in their own module (``from bpkit.exercises import loss`
 
 from bpkit.exercises.feedback import (
     Feedback,
+    Mistake,
     call_answer,
     check_function,
     compare_arrays,
@@ -13,6 +14,7 @@ from bpkit.exercises.feedback import (
 
 __all__ = [
     "Feedback",
+    "Mistake",
     "call_answer",
     "check_function",
     "compare_arrays",

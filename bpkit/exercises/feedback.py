@@ -122,32 +122,59 @@ def compare_arrays(
     )
 
 
+Mistake = tuple[str, Callable[..., Any]]
+
+
 def check_function(
     exercise: str,
     fn: Callable[..., Any],
     reference: Callable[..., Any],
     cases: Iterable[Sequence[Any]],
-    what: str = "your function",
+    what: str = "your answer",
     rtol: float = 1e-6,
     atol: float = 1e-9,
+    mistakes: Sequence[Mistake] = (),
 ) -> Feedback:
-    """Run ``fn`` and ``reference`` on each argument tuple in ``cases`` and compare."""
+    """Run ``fn`` and ``reference`` on each argument tuple in ``cases`` and compare.
+
+    ``mistakes`` lists ``(description, wrong_fn)`` pairs: the typical wrong versions of
+    the answer. When ``fn`` disagrees with ``reference``, the first mistake whose output it
+    reproduces is named; otherwise :func:`compare_arrays` says how the numbers differ.
+    The learner's function gets copies of the inputs, so writing into them is harmless.
+    """
     for args in cases:
+        copies = tuple(np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args)
         try:
-            ok, got = call_answer(fn, *args)
+            with np.errstate(all="ignore"):  # the verdict reports overflow, not a warning
+                ok, got = call_answer(fn, *copies)
         except Exception as exc:  # the learner's code raised: report it in words
             return failed(exercise, f"{what} raised {type(exc).__name__}: {exc}")
         if not ok:
             return not_attempted(exercise)
-        verdict = compare_arrays(exercise, got, reference(*args), f"{what}'s result", rtol, atol)
-        if not verdict.passed:
-            shown = ", ".join(_short(a) for a in args)
-            return failed(exercise, f"{verdict.message} (for the input {shown})")
+        try:
+            got = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError):
+            return failed(exercise, f"{what} should return numbers, got {type(got).__name__}")
+        verdict = compare_arrays(exercise, got, reference(*args), what, rtol, atol)
+        if verdict.passed:
+            continue
+        shown = ", ".join(_short(a) for a in args)
+        for description, wrong in mistakes:
+            try:
+                with np.errstate(all="ignore"):
+                    candidate = np.asarray(wrong(*args), dtype=np.float64)
+            except ValueError:  # this mistake cannot even run on these inputs
+                continue
+            if candidate.shape == got.shape and np.allclose(
+                got, candidate, rtol=rtol, atol=atol, equal_nan=True
+            ):
+                return failed(exercise, f"{description} (for the input {shown})")
+        return failed(exercise, f"{verdict.message} (for the input {shown})")
     return passed(exercise)
 
 
 def _short(x: Any) -> str:
     text = (
-        np.array2string(np.asarray(x), precision=3, threshold=6) if not np.isscalar(x) else repr(x)
+        np.array2string(np.asarray(x), precision=3, threshold=8) if not np.isscalar(x) else repr(x)
     )
-    return text.replace("\n", " ")
+    return " ".join(text.split())

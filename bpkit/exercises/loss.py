@@ -18,16 +18,12 @@ from numpy.typing import NDArray
 from bpkit.activations import sigmoid
 from bpkit.exercises.feedback import (
     Feedback,
-    call_answer,
-    compare_arrays,
-    failed,
-    not_attempted,
-    passed,
+    Mistake,
+    check_function,
 )
 from bpkit.losses import binary_cross_entropy, logsumexp, mse_grad
 
 Array = NDArray[np.float64]
-Mistake = tuple[str, Callable[..., Any]]
 
 __all__ = ["check_bce", "check_logsumexp", "check_mse_grad", "check_sigmoid_mse_logit_grad"]
 
@@ -41,38 +37,7 @@ def _check(
     what: str,
 ) -> Feedback:
     """Run ``fn`` on every case; name the first known mistake it matches, if any."""
-    for args in cases:
-        copies = tuple(np.array(a, copy=True) for a in args)  # the learner may write in place
-        try:
-            with np.errstate(all="ignore"):  # the verdict reports overflow, not a warning
-                ok, got = call_answer(fn, *copies)
-        except Exception as exc:  # the learner's code raised: report it in words
-            return failed(exercise, f"{what} raised {type(exc).__name__}: {exc}")
-        if not ok:
-            return not_attempted(exercise)
-        expected = np.asarray(reference(*args), dtype=np.float64)
-        try:
-            got_arr = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
-            return failed(exercise, f"{what} should return numbers, got {type(got).__name__}")
-        shown = ", ".join(_short(a) for a in args)
-        if got_arr.shape == expected.shape and np.allclose(got_arr, expected, rtol=1e-6, atol=1e-9):
-            continue
-        for description, wrong in mistakes:
-            with np.errstate(all="ignore"):
-                candidate = np.asarray(wrong(*args), dtype=np.float64)
-            if candidate.shape == got_arr.shape and np.allclose(
-                got_arr, candidate, rtol=1e-6, atol=1e-9, equal_nan=True
-            ):
-                return failed(exercise, f"{description} (for the input {shown})")
-        verdict = compare_arrays(exercise, got_arr, expected, what)
-        return failed(exercise, f"{verdict.message} (for the input {shown})")
-    return passed(exercise)
-
-
-def _short(x: Any) -> str:
-    text = np.array2string(np.asarray(x), precision=3, threshold=8)
-    return " ".join(text.split())
+    return check_function(exercise, fn, reference, cases, what, mistakes=mistakes)
 
 
 # ---------------------------------------------------------------- ex-loss-mse-grad
