@@ -403,8 +403,11 @@ def _png_bytes(fig: Any, dpi: int) -> bytes:
 
 # Keyboard focus must be visible on the range inputs (WCAG 2.4.7).
 _STYLE = (
-    ".bpkit-explorer .bpkit-control{display:flex;gap:.6em;align-items:center;flex-wrap:wrap}"
-    ".bpkit-explorer input[type=range]{width:min(100%,22em)}"
+    # label | slider | value in fixed columns, so the sliders of one explorer line up and
+    # the value never wraps onto a line of its own.
+    ".bpkit-explorer .bpkit-control{display:grid;align-items:center;gap:.6em;"
+    "grid-template-columns:minmax(6em,14em) minmax(6em,1fr) 4.5em;max-width:44em}"
+    ".bpkit-explorer input[type=range]{width:100%}"
     ".bpkit-explorer input[type=range]:focus-visible{outline:3px solid #0072B2;outline-offset:2px}"
     ".bpkit-explorer output{font-variant-numeric:tabular-nums;min-width:4em}"
 )
