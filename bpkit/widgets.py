@@ -225,6 +225,7 @@ class Explorer:
             if found is not None:
                 self.source, self.source_kwargs = found
         self.last: tuple[dict[str, Any], Any] | None = None
+        self._positions: list[Any] | None = None  # axes boxes of the default setting
 
     # ---------------------------------------------------------------- pure parts
     def defaults(self) -> dict[str, Any]:
@@ -252,10 +253,34 @@ class Explorer:
         return self.compute_fn(**full)
 
     def figure(self, data: Any, params: dict[str, Any]):
-        from bpkit.plotting import new_figure
+        """``render`` on a new figure, its axes placed where the default setting's are.
 
-        fig = new_figure(*self.figsize, dpi=self.dpi)
+        The layout (constrained, so labels never overlap) is worked out once, for the
+        default setting, and every frame reuses it: that halves a redraw, and moving a
+        slider then moves the data, not the axes around it.
+        """
+        from bpkit.plotting import BookFigure, new_figure
+
+        if self._positions is None:
+            # Lay out the default setting with constrained layout and remember its boxes.
+            default = self.defaults()
+            full = {**default, **params}
+            same = all(_same(full[k], default[k]) for k in default)
+            layout_data = data if same else self.compute(**default)
+            fig = new_figure(*self.figsize, dpi=self.dpi)
+            self.render_fn(fig, layout_data, default)
+            fig.draw_without_rendering()  # runs the constrained layout
+            self._positions = [ax.get_position() for ax in fig.axes]
+            if same:
+                fig.set_layout_engine("none")
+                return fig
+        fig = BookFigure(figsize=self.figsize, dpi=self.dpi)
         self.render_fn(fig, data, params)
+        if len(fig.axes) == len(self._positions):
+            for ax, box in zip(fig.axes, self._positions, strict=True):
+                ax.set_position(box)
+        else:  # this setting draws different axes: lay it out on its own
+            fig.set_layout_engine("constrained")
         return fig
 
     def frame(self, params: dict[str, Any]) -> dict[str, str]:
