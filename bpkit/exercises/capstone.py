@@ -18,8 +18,7 @@ compares with the typical wrong answers, so that a failure names the mistake:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -35,18 +34,6 @@ from bpkit.metrics import accuracy, confusion_matrix
 Array = NDArray[np.float64]
 
 __all__ = ["check_accuracy", "check_confusion_matrix", "check_output_delta"]
-
-
-def _check(
-    exercise: str,
-    fn: Callable[..., Any],
-    reference: Callable[..., Any],
-    cases: Sequence[tuple[Any, ...]],
-    mistakes: Sequence[Mistake],
-    what: str,
-) -> Feedback:
-    """Run ``fn`` on every case; name the first known mistake it matches, if any."""
-    return check_function(exercise, fn, reference, cases, what, mistakes=mistakes)
 
 
 def _one_hot(y: NDArray, k: int) -> Array:
@@ -98,13 +85,13 @@ _DELTA_MISTAKES: tuple[Mistake, ...] = (
 def check_output_delta(fn: Callable[[Array, NDArray], Array]) -> Feedback:
     r"""Check ``fn(Z, y)``: the gradient of the mean softmax cross-entropy with respect to the
     logits ``Z`` ``(n, k)`` given integer labels ``y`` ``(n,)``; returns shape ``(n, k)``."""
-    return _check(
+    return check_function(
         "ex-capstone-delta",
         fn,
         softmax_cross_entropy_grad,
         _DELTA_CASES,
-        _DELTA_MISTAKES,
         "your output delta",
+        mistakes=_DELTA_MISTAKES,
     )
 
 
@@ -161,7 +148,9 @@ _ACC_MISTAKES: tuple[Mistake, ...] = (
 def check_accuracy(fn: Callable[[Array, NDArray], float]) -> Feedback:
     r"""Check ``fn(scores, y)``: the fraction of rows of ``scores`` ``(n, k)`` whose largest
     entry is at the true label ``y[i]``."""
-    return _check("ex-capstone-accuracy", fn, _acc, _ACC_CASES, _ACC_MISTAKES, "your accuracy")
+    return check_function(
+        "ex-capstone-accuracy", fn, _acc, _ACC_CASES, "your accuracy", mistakes=_ACC_MISTAKES
+    )
 
 
 # ---------------------------------------------------------------- ex-capstone-confusion
@@ -208,11 +197,11 @@ _CM_MISTAKES: tuple[Mistake, ...] = (
 def check_confusion_matrix(fn: Callable[[NDArray, NDArray, int], NDArray]) -> Feedback:
     r"""Check ``fn(y_true, y_pred, k)``: the ``(k, k)`` counts ``C[i, j]`` of examples of true
     class ``i`` predicted as class ``j``."""
-    return _check(
+    return check_function(
         "ex-capstone-confusion",
         fn,
         confusion_matrix,
         _CM_CASES,
-        _CM_MISTAKES,
         "your confusion matrix",
+        mistakes=_CM_MISTAKES,
     )

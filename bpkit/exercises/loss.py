@@ -9,8 +9,7 @@ names the mistake rather than just saying "wrong".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,18 +25,6 @@ from bpkit.losses import binary_cross_entropy, logsumexp, mse_grad
 Array = NDArray[np.float64]
 
 __all__ = ["check_bce", "check_logsumexp", "check_mse_grad", "check_sigmoid_mse_logit_grad"]
-
-
-def _check(
-    exercise: str,
-    fn: Callable[..., Any],
-    reference: Callable[..., Any],
-    cases: Sequence[tuple[Any, ...]],
-    mistakes: Sequence[Mistake],
-    what: str,
-) -> Feedback:
-    """Run ``fn`` on every case; name the first known mistake it matches, if any."""
-    return check_function(exercise, fn, reference, cases, what, mistakes=mistakes)
 
 
 # ---------------------------------------------------------------- ex-loss-mse-grad
@@ -83,13 +70,8 @@ def check_mse_grad(fn: Callable[[Array, Array], Array]) -> Feedback:
             lambda p, y: np.sum(mse_grad(p, y)),
         ),
     ]
-    return _check(
-        "ex-loss-mse-grad",
-        fn,
-        mse_grad,
-        _MSE_CASES,
-        mistakes,
-        "your gradient",
+    return check_function(
+        "ex-loss-mse-grad", fn, mse_grad, _MSE_CASES, "your gradient", mistakes=mistakes
     )
 
 
@@ -141,7 +123,9 @@ def check_bce(fn: Callable[[Array, Array], float]) -> Feedback:
             lambda p, y: -(_bce_terms(p, y)[0] + _bce_terms(p, y)[1]),
         ),
     ]
-    return _check("ex-loss-bce", fn, binary_cross_entropy, _BCE_CASES, mistakes, "your loss")
+    return check_function(
+        "ex-loss-bce", fn, binary_cross_entropy, _BCE_CASES, "your loss", mistakes=mistakes
+    )
 
 
 # ---------------------------------------------------------------- ex-loss-sigmoid-mse
@@ -202,13 +186,13 @@ def check_sigmoid_mse_logit_grad(fn: Callable[[Array, Array], Array]) -> Feedbac
             lambda z, y: 2.0 * (z - y) / z.size * sigmoid(z) * (1 - sigmoid(z)),
         ),
     ]
-    return _check(
+    return check_function(
         "ex-loss-sigmoid-mse",
         fn,
         sigmoid_mse_logit_grad,
         _LOGIT_CASES,
-        mistakes,
         "your gradient",
+        mistakes=mistakes,
     )
 
 
@@ -267,11 +251,11 @@ def check_logsumexp(fn: Callable[[Array], Array]) -> Feedback:
             row_shift,
         ),
     ]
-    return _check(
+    return check_function(
         "ex-loss-logsumexp",
         fn,
         lambda z: logsumexp(z, axis=1),
         _LSE_CASES,
-        mistakes,
         "your log-sum-exp",
+        mistakes=mistakes,
     )
