@@ -5,6 +5,12 @@ function), never the activation :math:`a = f(z)`. A common tutorial bug writes
 ``sigmoid_grad(x) = x * (1 - x)``, which is only right when ``x`` is already the
 *output* :math:`\sigma(z)`; here :math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`.
 
+The layer :class:`bpkit.Activation` already holds the output :math:`a = f(z)` after its
+forward pass, and for every activation here :math:`f'(z)` can be written with :math:`a`
+alone: :math:`\sigma'(z) = a(1 - a)`, :math:`\tanh'(z) = 1 - a^2`, ReLU's is 1 where
+:math:`a > 0`. :func:`get_grad_from_output` returns those forms, named ``*_from_output``
+so that nobody passes them ``z`` (or passes ``a`` to the functions above).
+
 All functions accept any float array (or a Python float) and never overflow:
 ``sigmoid(-1000.0)`` is ``0.0`` with no warning.
 """
@@ -92,12 +98,48 @@ def identity_grad(z: ArrayLike) -> Array:
     return np.ones_like(_float_array(z))
 
 
+# f'(z) written with the output a = f(z): the same number, without recomputing f.
+def sigmoid_grad_from_output(a: Array) -> Array:
+    r""":math:`\sigma'(z) = a\,(1 - a)` where ``a`` is the **output** :math:`\sigma(z)`."""
+    return a * (1.0 - a)
+
+
+def tanh_grad_from_output(a: Array) -> Array:
+    r""":math:`\tanh'(z) = 1 - a^2` where ``a`` is the **output** :math:`\tanh z`."""
+    return 1.0 - a * a
+
+
+def relu_grad_from_output(a: Array) -> Array:
+    r""":math:`\mathrm{relu}'(z)`: 1 where the **output** ``a`` is positive (so :math:`z > 0`)."""
+    return (a > 0).astype(a.dtype)
+
+
+def leaky_relu_grad_from_output(a: Array, slope: float = 0.01) -> Array:
+    r"""1 where the **output** ``a`` is positive, else ``slope`` (a positive slope keeps
+    the sign of :math:`z`)."""
+    return np.where(a > 0, 1.0, slope).astype(a.dtype, copy=False)
+
+
+def identity_grad_from_output(a: Array) -> Array:
+    r""":math:`f'(z) = 1`, one per entry of the output ``a``."""
+    return np.ones_like(a)
+
+
 ACTIVATIONS: dict[str, tuple[Callable[..., Array], Callable[..., Array]]] = {
     "sigmoid": (sigmoid, sigmoid_grad),
     "tanh": (tanh, tanh_grad),
     "relu": (relu, relu_grad),
     "leaky_relu": (leaky_relu, leaky_relu_grad),
     "identity": (identity, identity_grad),
+}
+
+
+GRADS_FROM_OUTPUT: dict[str, Callable[..., Array]] = {
+    "sigmoid": sigmoid_grad_from_output,
+    "tanh": tanh_grad_from_output,
+    "relu": relu_grad_from_output,
+    "leaky_relu": leaky_relu_grad_from_output,
+    "identity": identity_grad_from_output,
 }
 
 
@@ -108,3 +150,9 @@ def get_activation(name: str) -> tuple[Callable[..., Array], Callable[..., Array
     except (KeyError, TypeError):
         valid = ", ".join(repr(k) for k in ACTIVATIONS)
         raise ValueError(f"unknown activation {name!r}; choose one of {valid}") from None
+
+
+def get_grad_from_output(name: str) -> Callable[..., Array]:
+    """Return ``f'`` as a function of the output ``a = f(z)`` for an activation name."""
+    get_activation(name)  # validates the name, in words
+    return GRADS_FROM_OUTPUT[name]

@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bpkit.activations import get_activation
+from bpkit.activations import get_activation, get_grad_from_output
 
 Array = NDArray[np.floating]
 INITS = ("zero", "normal", "xavier", "he")
@@ -176,28 +176,36 @@ class Dense(Layer):
 class Activation(Layer):
     r"""Elementwise activation :math:`A = f(Z)`; backward :math:`dZ = dA \odot f'(Z)`.
 
-    ``f'`` is evaluated at the cached pre-activation ``Z``, the argument it is defined on.
+    ``f'`` is the derivative at the pre-activation ``Z``. For every built-in activation it
+    can be written with the output alone (:math:`\sigma'(Z) = A(1 - A)`,
+    :math:`\tanh'(Z) = 1 - A^2`, :math:`\mathrm{relu}'(Z) = [A > 0]`), so the layer caches
+    ``A`` and reads ``f'(Z)`` off it, as the chapters do by hand: the same number with no
+    second exponential. Do not modify the array ``forward`` returns in place: it is the cache.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.f, self.f_grad = get_activation(name)
+        self.f_grad_from_output = get_grad_from_output(name)
         self.Z: Array | None = None
+        self.A: Array | None = None
 
     def forward(self, Z: ArrayLike) -> Array:
         self.Z = Z if type(Z) is np.ndarray else np.asarray(Z)
-        return self.f(self.Z)
+        self.A = self.f(self.Z)
+        return self.A
 
     def backward(self, dA: Array) -> Array:
-        if self.Z is None:
-            raise RuntimeError("call forward before backward: backward needs the cached Z")
-        if dA.shape != self.Z.shape:
+        if self.A is None:
+            raise RuntimeError("call forward before backward: backward needs the cached A")
+        if dA.shape != self.A.shape:
             raise ValueError(
-                f"Activation({self.name!r}).backward expects dA of shape {self.Z.shape}; "
+                f"Activation({self.name!r}).backward expects dA of shape {self.A.shape}; "
                 f"got shape {dA.shape}"
             )
-        # dL/dZ = dL/dA * dA/dZ, elementwise: the activation derivative step
-        return dA * self.f_grad(self.Z)
+        # dL/dZ = dL/dA * dA/dZ, elementwise: the activation derivative step, with
+        # f'(Z) written in terms of the cached output A = f(Z)
+        return dA * self.f_grad_from_output(self.A)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

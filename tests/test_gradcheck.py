@@ -97,14 +97,15 @@ def test_gradcheck_function_form_with_a_hand_written_gradient():
 
 
 def test_gradcheck_catches_a_broken_library_gradient(monkeypatch):
-    """The suite fails if a gradient in bpkit is broken: break tanh_grad and look."""
+    """The suite fails if a gradient in bpkit is broken: break the tanh derivative the
+    layer uses (f' from the output A = tanh Z) and look."""
     import bpkit.layers
 
     model = mlp([3, 4, 1], "tanh", rng=0)
     X, y = np.ones((2, 3)), np.zeros((2, 1))
     assert gradcheck(model, X, y).passed
     act = model[1]
-    monkeypatch.setattr(act, "f_grad", lambda z: np.tanh(z))  # tanh' written as tanh
+    monkeypatch.setattr(act, "f_grad_from_output", lambda a: a)  # tanh' written as tanh
     report = gradcheck(model, X, y)
     assert not report.passed and not report["0.W"].passed
     assert bpkit.layers is not None
