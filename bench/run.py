@@ -92,7 +92,10 @@ def _plain_act(name: str) -> tuple[Callable, Callable]:
 
 
 def make_plain_step(Ws, bs, hidden: str, output: str, loss: str, lr: float):
-    """A minimal hand-written numpy training step; temporaries allocated freely."""
+    """A minimal hand-written numpy training step; temporaries allocated freely.
+
+    It does the same work as ``bpkit.train_step``: forward pass, the loss value (a training
+    loop records it) and its gradient, backward pass, SGD update; it returns the loss."""
     acts = [_plain_act(hidden)] * (len(Ws) - 1) + [_plain_act(output)]
 
     def step(X, Y):
@@ -104,11 +107,17 @@ def make_plain_step(Ws, bs, hidden: str, output: str, loss: str, lr: float):
         out = As[-1]
         n = X.shape[0]
         if loss == "mse":
-            dA = 2.0 * (out - Y) / out.size
+            r = out - Y
+            value = float(np.mean(r * r))
+            dA = 2.0 * r / out.size
         else:  # softmax cross-entropy with integer labels
-            e = np.exp(out - out.max(axis=1, keepdims=True))
-            P = e / e.sum(axis=1, keepdims=True)
-            P[np.arange(n), Y] -= 1.0
+            shifted = out - out.max(axis=1, keepdims=True)
+            e = np.exp(shifted)
+            s = e.sum(axis=1, keepdims=True)
+            rows = np.arange(n)
+            value = float(np.mean(np.log(s[:, 0]) - shifted[rows, Y]))
+            P = e / s
+            P[rows, Y] -= 1.0
             dA = P / n
         for k in range(len(Ws) - 1, -1, -1):
             dZ = dA * acts[k][1](Zs[k], As[k + 1])
@@ -118,6 +127,7 @@ def make_plain_step(Ws, bs, hidden: str, output: str, loss: str, lr: float):
                 dA = dZ @ Ws[k]
             Ws[k] -= lr * dW
             bs[k] -= lr * db
+        return value  # the loss before the step, as bpkit.train_step returns it
 
     return step
 

@@ -53,10 +53,11 @@ def test_plain_numpy_step_and_bpkit_step_make_the_same_update(arch, dtype):
     lr = 0.5  # large, so that the update is far above rounding
     plain = bench.make_plain_step(Ws, bs, hidden, output, loss, lr)
     opt = bpkit.SGD(model.parameters(), lr=lr)
-    for _ in range(3):  # several steps: the second one sees the first one's update
-        plain(X, Y)
-        bpkit.train_step(model, X, Y, loss, opt)
     rtol = 1e-10 if dtype == np.float64 else 2e-4
+    for _ in range(3):  # several steps: the second one sees the first one's update
+        plain_loss = plain(X, Y)
+        bpkit_loss = bpkit.train_step(model, X, Y, loss, opt)
+        np.testing.assert_allclose(bpkit_loss, plain_loss, rtol=rtol)  # the same loss value
     for d, W, b, W0 in zip(dense, Ws, bs, before, strict=True):
         assert d.W.dtype == dtype and d.b.dtype == dtype
         assert not np.allclose(d.W, W0)  # the step moved the weights
