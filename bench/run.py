@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import itertools
 import json
 import os
 import pathlib
@@ -168,11 +167,20 @@ def _steps_per_sample(fn, X, Y) -> int:
     return max(1, min(2000, int(0.003 / max(per, 1e-7))))  # ~3 ms per sample
 
 
+def _blas_threads_env() -> str | None:
+    return os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+
+
+def blas_threads() -> int:
+    """The BLAS thread count numpy runs with: the environment's pin, else one per core."""
+    pinned = _blas_threads_env()
+    return int(pinned) if pinned and pinned.isdigit() else os.cpu_count() or 1
+
+
 def _blas_single_threaded() -> bool:
     """With one BLAS thread, CPU time is the work itself (no spinning helper threads), so
     goals are judged on CPU-time ratios, which a loaded machine does not distort."""
-    threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
-    return threads == "1" or os.cpu_count() == 1
+    return blas_threads() == 1
 
 
 def _paired(blocks: dict[str, Callable[[], tuple[float, float]]], samples: int):
@@ -218,16 +226,19 @@ def bench_step(quick: bool) -> list[Row]:
             plain = make_plain_step(Ws, bs, hidden, output, loss, lr)
             floor = make_matmul_floor([d.W for d in dense], X)
             k = min(_steps_per_sample(bp_step, X, Y), _steps_per_sample(plain, X, Y))
-            wall, cpu = _paired(
-                {
-                    "bpkit": lambda f=bp_step, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
-                    "numpy": lambda f=plain, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
-                    "floor": lambda f=floor, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
-                },
-                samples,
-            )
+            blocks = {
+                "bpkit": lambda f=bp_step, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
+                "numpy": lambda f=plain, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
+                "floor": lambda f=floor, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
+            }
+            if torch is not None:
+                pt_step, pt_X, pt_Y = make_torch_step(torch, dense, hidden, output, loss, lr, X, Y)
+                k_pt = _steps_per_sample(pt_step, pt_X, pt_Y)
+                blocks["torch"] = lambda f=pt_step, X=pt_X, Y=pt_Y, k=k_pt: _time_block_both(
+                    f, X, Y, k
+                )
+            wall, cpu = _paired(blocks, samples)
             name = f"{'-'.join(map(str, sizes))} b{batch} {np.dtype(dtype).name}"
-            t_bp = statistics.median(wall["bpkit"])
             us = {n: statistics.median(wall[n]) * 1e6 for n in wall}
             us_cpu = {n: statistics.median(cpu[n]) * 1e6 for n in cpu}
             ratio = _median_ratio(wall["bpkit"], wall["numpy"])
@@ -262,16 +273,21 @@ def bench_step(quick: bool) -> list[Row]:
                 )
             )
             if torch is not None:
-                t_pt = _torch_step_time(torch, sizes, batch, hidden, output, loss, dtype, samples)
                 goal = 0.15 if batch <= 4 else (1.0 if largest else 0.8)
+                pt_ratio = _median_ratio(wall["bpkit"], wall["torch"])
+                pt_cpu = _median_ratio(cpu["bpkit"], cpu["torch"])
+                rows.append(
+                    Row("step", f"{name}: PyTorch", us["torch"], "us", "", None, us_cpu["torch"])
+                )
                 rows.append(
                     Row(
                         "step",
                         f"{name}: bpkit / PyTorch",
-                        t_bp / t_pt,
+                        pt_ratio,
                         "x",
                         f"<= {goal}",
-                        t_bp / t_pt <= goal,
+                        (pt_cpu if _blas_single_threaded() else pt_ratio) <= goal,
+                        pt_cpu,
                     )
                 )
     return rows
@@ -282,37 +298,37 @@ def _maybe_torch():
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(blas_threads())  # the same thread count as numpy's BLAS
     return torch
 
 
-def _torch_step_time(torch, sizes, batch, hidden, output, loss, dtype, samples) -> float:
-    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+def make_torch_step(torch, dense, hidden: str, output: str, loss: str, lr: float, X, Y):
+    """The same step in PyTorch (CPU), starting from bpkit's weights and data, so both do
+    the same arithmetic. Returns ``(step, X, Y)`` with the data as tensors."""
     acts = {"sigmoid": torch.nn.Sigmoid, "tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}
     layers = []
-    for i, (a, b) in enumerate(itertools.pairwise(sizes)):
-        layers.append(torch.nn.Linear(a, b, dtype=tdtype))
-        name = output if i == len(sizes) - 2 else hidden
+    for i, d in enumerate(dense):
+        linear = torch.nn.Linear(d.n_in, d.n_out, dtype=torch.from_numpy(d.W).dtype)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(d.W))  # same (n_out, n_in) layout
+            linear.bias.copy_(torch.from_numpy(d.b))
+        layers.append(linear)
+        name = output if i == len(dense) - 1 else hidden
         if name in acts:
             layers.append(acts[name]())
     net = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(net.parameters(), lr=1e-3)
-    gen = torch.Generator().manual_seed(0)
-    X = torch.randn(batch, sizes[0], generator=gen, dtype=tdtype)
-    if loss == "mse":
-        Y = torch.randn(batch, sizes[-1], generator=gen, dtype=tdtype)
-        loss_fn = torch.nn.MSELoss()
-    else:
-        Y = torch.randint(0, sizes[-1], (batch,), generator=gen)
-        loss_fn = torch.nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(net.parameters(), lr=lr)
+    loss_fn = torch.nn.MSELoss() if loss == "mse" else torch.nn.CrossEntropyLoss()
+    tX, tY = torch.from_numpy(X), torch.from_numpy(np.asarray(Y))
 
     def step(X, Y):
         opt.zero_grad()
-        loss_fn(net(X), Y).backward()
+        value = loss_fn(net(X), Y)
+        value.backward()
         opt.step()
+        return value.item()  # the loss value, as the other two steps return it
 
-    k = _steps_per_sample(step, X, Y)
-    return statistics.median(_time_block(step, X, Y, k) for _ in range(samples))
+    return step, tX, tY
 
 
 # ---------------------------------------------------------------- Value engine
@@ -520,7 +536,7 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    threads = os.environ.get("OPENBLAS_NUM_THREADS") or os.environ.get("OMP_NUM_THREADS")
+    threads = _blas_threads_env()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return (
         f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}, "

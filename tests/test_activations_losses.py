@@ -200,3 +200,17 @@ def test_losses_refuse_bad_input_in_words():
         bpkit.softmax_cross_entropy(np.zeros((1, 3)), np.array([3]))
     with pytest.raises(ValueError, match="unknown loss 'l2'"):
         bpkit.get_loss("l2")
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (5, 1), (7, 2), (64, 10), (9, 33), (3, 200)])
+def test_row_max_equals_numpy_max_over_each_row(shape):
+    """The training loss shifts logits by each row's max, taken column by column for speed."""
+    from bpkit.losses import _row_max
+
+    z = np.random.default_rng(1).standard_normal(shape)
+    z[0, -1] = np.inf
+    got = _row_max(z)
+    np.testing.assert_array_equal(got, z.max(axis=1, keepdims=True))
+    assert got.shape == (shape[0], 1)
+    z[-1, 0] = np.nan
+    assert np.isnan(_row_max(z)[-1, 0])
