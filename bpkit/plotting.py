@@ -49,3 +49,18 @@ def add_axes(fig: Figure, *args: Any, **kwargs: Any):
     ax = fig.add_subplot(*args, **kwargs)
     ax.set_prop_cycle(cycler(color=COLORS))
     return ax
+
+
+def log_yticks(ax: Any, exponents: Any) -> None:
+    """Major y ticks at ``10**k`` for each ``k`` in ``exponents``, labelled in plain text
+    ("1e-4", "1", "1e4"), and no minor ticks, on a log-scale axis.
+
+    An explorer redraws its figure on every slider move: matplotlib's default log axis
+    builds dozens of minor ticks and a mathtext label (:math:`10^k`) per decade, which
+    together take longer to draw than the rest of a frame.
+    """
+    exponents = [int(k) for k in exponents]
+    ax.set_yticks(
+        [10.0**k for k in exponents], labels=["1" if k == 0 else f"1e{k}" for k in exponents]
+    )
+    ax.minorticks_off()

@@ -326,3 +326,18 @@ def test_book_extension_reexecutes_notebooks_when_bpkit_changed(tmp_path) -> Non
     _book._write_stamp(app, None)
     assert (tmp_path / ".bpkit-fingerprint").read_text() == _book.bpkit_fingerprint()
     assert _book._outdated_when_bpkit_changed(app, env, set(), set(), set()) == []
+
+
+def test_log_yticks_puts_plain_labels_at_decades_and_drops_minor_ticks() -> None:
+    """Explorer log axes draw a few plain-text decade labels and no minor ticks (each
+    minor tick and mathtext label is a cost paid on every slider move)."""
+    from bpkit.plotting import add_axes, log_yticks, new_figure
+
+    fig = new_figure(4, 3)
+    ax = add_axes(fig, 1, 1, 1)
+    ax.semilogy([1, 2, 3], [1e-3, 1.0, 1e4])
+    log_yticks(ax, range(-4, 5, 4))
+    fig.canvas.draw()
+    np.testing.assert_allclose(ax.get_yticks(), [1e-4, 1.0, 1e4])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["1e-4", "1", "1e4"]
+    assert len(ax.yaxis.get_minorticklocs()) == 0

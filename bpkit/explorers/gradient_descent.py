@@ -163,6 +163,8 @@ def _two_panels(fig):
 
 
 def _plot_gap(ax, data: dict[str, Any], what: str) -> None:
+    from bpkit.plotting import log_yticks
+
     k = np.arange(len(data["gap"]))
     ax.semilogy(k, np.maximum(data["gap"], _GAP_FLOOR), marker="o", ms=3)
     ax.set(
@@ -172,10 +174,7 @@ def _plot_gap(ax, data: dict[str, Any], what: str) -> None:
         ylim=(1e-12, 1e6),
         xlim=(-0.5, max(data["steps"], 1) + 0.5),
     )
-    # Plain-text tick labels: mathtext labels (10^k) cost more than the rest of a frame.
-    ticks = [1e-12, 1e-8, 1e-4, 1.0, 1e4]
-    ax.set_yticks(ticks, labels=["1e-12", "1e-8", "1e-4", "1", "1e4"])
-    ax.minorticks_off()
+    log_yticks(ax, range(-12, 5, 4))
     n = max(data["steps"], 1)
     ax.set_xticks(np.unique(np.linspace(0, n, min(n, 5) + 1).round().astype(int)))
     ax.grid(True, which="major", alpha=0.3)

@@ -20,7 +20,7 @@ import numpy as np
 from bpkit.layers import Array
 from bpkit.model import mlp
 from bpkit.optim import SGD, Adam, Momentum
-from bpkit.plotting import PALETTE, add_axes
+from bpkit.plotting import PALETTE, add_axes, log_yticks
 from bpkit.surfaces import descend, get_surface
 from bpkit.train import TrainingDiverged, train
 from bpkit.widgets import Explorer, Slider
@@ -134,6 +134,8 @@ def render_lr_run(fig: Any, data: dict[str, Any], params: dict[str, Any]) -> Non
         ylabel="training loss (MSE, log scale)",
         title=title,
     )
+    if len(losses):
+        log_yticks(ax1, range(-3, 6))
     ax2.scatter(data["x"], data["y"], s=10, color=PALETTE["black"], label="data")
     if data["fit"] is not None and np.all(np.abs(data["fit"]) < 1e3):
         ax2.plot(data["x_grid"], data["fit"], color=PALETTE["orange"], lw=2, label="network")
@@ -253,6 +255,7 @@ def render_race(fig: Any, data: dict[str, Any], params: dict[str, Any]) -> None:
         ylabel="f(x, y) (log scale)",
         title=f"lr {data['lr']:g}, momentum {data['momentum']:g}",
     )
+    log_yticks(ax2, range(-12, 7, 3))
     ax2.legend(fontsize="small", loc="lower left")
 
 
