@@ -563,7 +563,9 @@ SECTIONS = {
 
 def write_report(rows: list[Row], suffix: str) -> str:
     """Write the table to ``bench/results/latest{suffix}.md`` (and ``.json``); return it."""
-    report = f"Machine: {machine()}\n\n{table(rows)}\n"
+    torch = sys.modules.get("torch")
+    with_torch = f"; PyTorch {torch.__version__}" if torch is not None else ""
+    report = f"Machine: {machine()}{with_torch}\n\n{table(rows)}\n"
     report += "\nNotes: ratios are medians of interleaved pairs (see the script's docstring); "
     report += "CPU time is the work alone, wall clock includes waiting on a shared machine. "
     report += "With one BLAS thread the step goals are judged on the CPU-time ratios.\n"
@@ -579,9 +581,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats (a smoke run)")
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument(
+        "--name",
+        help="write bench/results/latest-NAME.md and .json (kept in git, unlike -partial), "
+        "e.g. --only step --name pytorch from an environment with PyTorch installed",
+    )
     args = parser.parse_args(argv)
     rows: list[Row] = []
     suffix = "" if args.only == ",".join(SECTIONS) and not args.quick else "-partial"
+    if args.name:
+        suffix = f"-{args.name}"
     for name in args.only.split(","):
         print(f"running {name} ...", file=sys.stderr, flush=True)
         rows += SECTIONS[name](args.quick)
