@@ -5,10 +5,13 @@ the matrix-multiply floor, and PyTorch when it is installed), the ``Value`` engi
 notebook in a fresh kernel, each slider move, and the book build. Prints one table with
 every figure beside its goal and writes it to ``bench/results/latest.md`` and ``.json``.
 
-Timing method for the training step: the bpkit step (A) and the plain numpy step (B) are
-interleaved A B A B ..., each sample timing a block of steps, and the report gives the
-median per-step time of each and the median of the paired ratios A/B, so that machine
-noise (another process, frequency changes) hits both sides of a pair alike.
+Timing method for the training step: the bpkit step (A), the plain numpy step (B), the
+matrix multiplies alone (C) and, when installed, PyTorch (D) are interleaved A B C D B C D
+A ..., each sample timing a block of steps, and the report gives the median per-step time
+of each and the median of the paired ratios, so that machine noise (another process,
+frequency changes) hits both sides of a pair alike. The bpkit, numpy and PyTorch steps each
+compute the loss value and its gradient, the backward pass and the SGD update, from the
+same weights and data.
 
 On a shared machine wall-clock times grow with the load; where it makes sense the table
 also gives the CPU time the same work took (this process and its finished children, such
@@ -16,7 +19,8 @@ as the notebook kernels and the book build), which is what it costs on an idle c
 BLAS threads follow numpy's default; set ``OPENBLAS_NUM_THREADS=1`` to pin them (a
 multi-threaded BLAS on an oversubscribed machine can be many times slower).
 
-Usage: ``python bench/run.py [--quick] [--only step,value,notebooks,sliders,book]``.
+Usage: ``python bench/run.py [--quick] [--only step,value,notebooks,sliders,book]
+[--name NAME]``.
 """
 
 from __future__ import annotations
