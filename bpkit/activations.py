@@ -1,7 +1,7 @@
 r"""Activation functions :math:`f(z)` and their derivatives :math:`f'(z)`.
 
-Every derivative here takes the **pre-activation** :math:`z` (the same argument as the
-function), never the activation :math:`a = f(z)`. A common tutorial bug writes
+Every ``*_grad`` derivative takes the **pre-activation** :math:`z` (the same argument as
+the function), never the activation :math:`a = f(z)`. A common tutorial bug writes
 ``sigmoid_grad(x) = x * (1 - x)``, which is only right when ``x`` is already the
 *output* :math:`\sigma(z)`; here :math:`\sigma'(z) = \sigma(z)\,(1 - \sigma(z))`.
 
