@@ -215,7 +215,8 @@ def _row_max(z: Array) -> Array:
 
     numpy reduces a short last axis one row at a time; with the ten or fewer classes of a
     typical softmax, one ``np.maximum`` per column over all rows at once is 3-6 times
-    faster. (The row sums above use a matrix-vector product for the same reason.)
+    faster. (The training loss below takes its row sums as a matrix-vector product for
+    the same reason.)
     """
     if z.shape[1] > 32:
         return z.max(axis=1, keepdims=True)
