@@ -26,7 +26,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 # on a busy machine 164 s against 26 s). Override with OPENBLAS_NUM_THREADS=... make ...
 book test: export OPENBLAS_NUM_THREADS ?= 1
 
-# (When bpkit changes, the book's own extension, bpkit/_book.py, re-executes every
+# (When bpkit or bpcourse changes, the book's own extension, book/bpkit_book.py, re-executes every
 # notebook: the execution cache keys on each notebook's code only.)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
@@ -46,12 +46,12 @@ browser-deps:
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check bpkit tests bench
-	$(BIN)/ruff format --check bpkit tests bench
+	$(BIN)/ruff check bpkit bpcourse book tests bench
+	$(BIN)/ruff format --check bpkit bpcourse book tests bench
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix bpkit tests bench
-	$(BIN)/ruff format bpkit tests bench
+	$(BIN)/ruff check --fix bpkit bpcourse book tests bench
+	$(BIN)/ruff format bpkit bpcourse book tests bench
 
 test: $(STAMP) browser-deps lint
 	$(BIN)/python -m pytest
@@ -67,4 +67,4 @@ clean:
 
 # Strip outputs and execution counts from every notebook (commit notebooks stripped).
 strip: $(STAMP)
-	$(BIN)/python -m bpkit._strip chapters
+	$(BIN)/python book/strip.py chapters

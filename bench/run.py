@@ -413,10 +413,10 @@ def bench_notebooks(quick: bool) -> list[Row]:
 
 # ---------------------------------------------------------------- sliders
 def _explorer_factories():
-    import bpkit.explorers as pkg
+    import bpcourse.explorers as pkg
 
     for info in pkgutil.iter_modules(pkg.__path__):
-        module = importlib.import_module(f"bpkit.explorers.{info.name}")
+        module = importlib.import_module(f"bpcourse.explorers.{info.name}")
         for name in sorted(dir(module)):
             if name.endswith("_explorer") and callable(getattr(module, name)):
                 yield f"{info.name}.{name}", getattr(module, name)

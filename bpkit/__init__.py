@@ -1,10 +1,13 @@
 """bpkit: a small numpy package for learning backpropagation.
 
-Importing bpkit has no side effects: no plotting backend is set, no random seed is
-touched, and matplotlib and ipywidgets are imported only by the functions that draw.
+The library a reader reads, numpy only: importing it sets no plotting backend, touches
+no random seed and imports no matplotlib or ipywidgets. The course machinery (explorers,
+exercise checkers, figures, the bug gallery) is the package ``bpcourse`` beside it; the
+old paths of the modules that moved there (``bpkit.plotting``, ``bpkit.exercises``, ...)
+still import, with a warning naming the new one.
 """
 
-from bpkit import data
+from bpkit import _moved, data
 from bpkit.activations import (
     get_activation,
     leaky_relu,
@@ -37,6 +40,8 @@ from bpkit.optim import SGD, Adam, Momentum, Optimizer
 from bpkit.train import History, TrainingDiverged, train, train_step
 
 __version__ = "0.1.0"
+
+_moved.install()
 
 __all__ = [
     "SGD",

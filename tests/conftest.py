@@ -17,6 +17,9 @@ settings.register_profile("bpkit", derandomize=True, database=None)
 settings.load_profile("bpkit")
 
 ROOT = Path(__file__).resolve().parents[1]
+# The book's build tooling (the Sphinx extension, the notebook stripper) is not installed:
+# Jupyter Book loads it from book/, and so do the tests.
+sys.path.insert(0, str(ROOT / "book"))
 # The book the suite builds and checks: this repository, into ./_build (as `make book`),
 # so the execution cache is shared. Point elsewhere only to develop against a scratch book.
 BOOK_SOURCE = Path(os.environ.get("BPKIT_BOOK_SOURCE", ROOT))

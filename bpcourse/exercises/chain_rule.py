@@ -1,0 +1,276 @@
+r"""Checkers for Chapter 3, the chain rule.
+
+Each checker runs the learner's function on a few inputs, compares with the right answer
+and, when it differs, tests it against the classic mistakes (a missing factor of the
+chain, tanh' written as tanh, one path of the graph forgotten, ``=`` instead of ``+=``)
+so that the message names the mistake.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from bpcourse.exercises.feedback import (
+    Feedback,
+    call_answer,
+    compare_arrays,
+    failed,
+    not_attempted,
+    passed,
+)
+from bpkit.engine import Value
+
+Fn = Callable[..., object]
+
+# --------------------------------------------------------------- the three-layer chain
+THREE_LAYER_CASES: tuple[tuple[float, float, float, float, float], ...] = (
+    # (w1, w2, w3, x, t)
+    (0.8, -1.3, 0.7, 1.5, 0.25),
+    (-0.4, 0.9, 1.6, -2.0, -0.5),
+    (1.2, 0.5, -0.8, 0.7, 1.0),
+)
+
+
+def three_layer_forward(w1: float, w2: float, w3: float, x: float, t: float) -> dict:
+    r""":math:`y_1 = \tanh(w_1 x)`, :math:`y_2 = \tanh(w_2 y_1)`, :math:`y_3 = w_3 y_2`,
+    :math:`L = \tfrac12 (y_3 - t)^2`."""
+    y1 = math.tanh(w1 * x)
+    y2 = math.tanh(w2 * y1)
+    y3 = w3 * y2
+    return {"y1": y1, "y2": y2, "y3": y3, "L": 0.5 * (y3 - t) ** 2}
+
+
+def three_layer_factors(w1: float, w2: float, w3: float, x: float, t: float) -> dict:
+    r"""The four factors of :math:`\frac{\partial L}{\partial w_1} =
+    \frac{\partial L}{\partial y_3}\frac{\partial y_3}{\partial y_2}
+    \frac{\partial y_2}{\partial y_1}\frac{\partial y_1}{\partial w_1}`."""
+    f = three_layer_forward(w1, w2, w3, x, t)
+    return {
+        "dL/dy3": f["y3"] - t,  # derivative of 1/2 (y3 - t)^2
+        "dy3/dy2": w3,  # y3 = w3 * y2
+        "dy2/dy1": (1.0 - f["y2"] ** 2) * w2,  # tanh'(w2 y1) = 1 - y2^2, times d(w2 y1)/dy1
+        "dy1/dw1": (1.0 - f["y1"] ** 2) * x,  # tanh'(w1 x) = 1 - y1^2, times d(w1 x)/dw1
+    }
+
+
+def three_layer_grad_w1(w1: float, w2: float, w3: float, x: float, t: float) -> float:
+    """The reference dL/dw1: the product of the four factors."""
+    return float(np.prod(list(three_layer_factors(w1, w2, w3, x, t).values())))
+
+
+def _three_layer_mistakes() -> dict[str, Fn]:
+    def variant(**change: Callable[[dict, dict], float]) -> Fn:
+        def fn(w1, w2, w3, x, t):
+            f = three_layer_forward(w1, w2, w3, x, t)
+            k = three_layer_factors(w1, w2, w3, x, t)
+            for name, new in change.items():
+                k[name.replace("_", "/")] = new(f, {"w1": w1, "w2": w2, "w3": w3, "x": x, "t": t})
+            return float(np.prod(list(k.values())))
+
+        return fn
+
+    return {
+        "the derivative of the first tanh, 1 - y1², is missing from dy1/dw1": variant(
+            dy1_dw1=lambda f, p: p["x"]
+        ),
+        "the derivative of the second tanh, 1 - y2², is missing from dy2/dy1": variant(
+            dy2_dy1=lambda f, p: p["w2"]
+        ),
+        "both tanh derivatives are missing: each layer contributes f'(z) as well as its weight": variant(
+            dy1_dw1=lambda f, p: p["x"], dy2_dy1=lambda f, p: p["w2"]
+        ),
+        "tanh' is written as tanh: the derivative of tanh(z) is 1 - tanh(z)², not tanh(z)": variant(
+            dy1_dw1=lambda f, p: f["y1"] * p["x"], dy2_dy1=lambda f, p: f["y2"] * p["w2"]
+        ),
+        "the factor x is missing from dy1/dw1 = (1 - y1²)·x (inner derivative of w1·x)": variant(
+            dy1_dw1=lambda f, p: 1.0 - f["y1"] ** 2
+        ),
+        "the factor w2 is missing from dy2/dy1 = (1 - y2²)·w2 (inner derivative of w2·y1)": variant(
+            dy2_dy1=lambda f, p: 1.0 - f["y2"] ** 2
+        ),
+        "the factor dy3/dy2 = w3 is missing": variant(dy3_dy2=lambda f, p: 1.0),
+        "the sign is flipped: dL/dy3 is y3 - t, not t - y3": variant(
+            dL_dy3=lambda f, p: p["t"] - f["y3"]
+        ),
+        "off by a factor 2: with the ½ in L = ½(y3 - t)², dL/dy3 is y3 - t, not 2(y3 - t)": variant(
+            dL_dy3=lambda f, p: 2 * (f["y3"] - p["t"])
+        ),
+    }
+
+
+def _match_mistake(
+    mistakes: dict[str, Fn], cases: Sequence[tuple], got: Sequence[float]
+) -> str | None:
+    for message, wrong in mistakes.items():
+        if all(
+            math.isclose(g, wrong(*case), rel_tol=1e-6, abs_tol=1e-12)
+            for g, case in zip(got, cases, strict=True)
+        ):
+            return message
+    return None
+
+
+def _collect(
+    exercise: str, fn: Fn, cases: Sequence[tuple]
+) -> tuple[list[float] | None, Feedback | None]:
+    """Call ``fn`` on every case; a :class:`Feedback` if it is a stub, raises or is not a number."""
+    got = []
+    for case in cases:
+        try:
+            ok, value = call_answer(fn, *case)
+        except Exception as exc:  # the learner's code raised: say so in words
+            return None, failed(exercise, f"your function raised {type(exc).__name__}: {exc}")
+        if not ok:
+            return None, not_attempted(exercise)
+        numeric = isinstance(value, int | float | np.integer | np.floating) or (
+            isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf"
+        )
+        if not numeric or isinstance(value, bool):
+            return None, failed(
+                exercise, f"your function should return one number, got {type(value).__name__}"
+            )
+        got.append(float(value))
+    return got, None
+
+
+def _check_scalar(
+    exercise: str, fn: Fn, reference: Fn, mistakes: dict[str, Fn], cases: Sequence[tuple]
+) -> Feedback:
+    got, early = _collect(exercise, fn, cases)
+    if early is not None:
+        return early
+    expected = [reference(*c) for c in cases]
+    if np.allclose(got, expected, rtol=1e-6, atol=1e-12):
+        return passed(exercise)
+    named = _match_mistake(mistakes, cases, got)
+    if named:
+        return failed(exercise, named)
+    verdict = compare_arrays(exercise, got, expected, "your gradient")
+    shown = ", ".join(f"{v:.6g}" for v in got)
+    right = ", ".join(f"{v:.6g}" for v in expected)
+    return failed(exercise, f"{verdict.message}: got [{shown}], expected [{right}]")
+
+
+def check_three_layer_grad(fn: Fn) -> Feedback:
+    r"""``fn(w1, w2, w3, x, t)`` should return :math:`\partial L/\partial w_1` for the chain
+    :math:`y_1 = \tanh(w_1 x)`, :math:`y_2 = \tanh(w_2 y_1)`, :math:`y_3 = w_3 y_2`,
+    :math:`L = \tfrac12 (y_3 - t)^2`."""
+    return _check_scalar(
+        "ex-chain-three-layer",
+        fn,
+        three_layer_grad_w1,
+        _three_layer_mistakes(),
+        THREE_LAYER_CASES,
+    )
+
+
+# --------------------------------------------------------------- a node used twice
+SHARED_CASES: tuple[tuple[float, float], ...] = ((0.6, 1.5), (-1.1, 0.4), (0.3, -2.5))
+
+
+def shared_loss(w: float, x: float) -> float:
+    r""":math:`L = a \tanh(a)` with :math:`a = w x`: the node ``a`` is used twice."""
+    a = w * x
+    return a * math.tanh(a)
+
+
+def shared_grad_w(w: float, x: float) -> float:
+    r""":math:`\partial L/\partial w = \big(\tanh a + a (1 - \tanh^2 a)\big)\, x`: two paths."""
+    a = w * x
+    th = math.tanh(a)
+    direct = th  # path a -> L through the first operand of the product
+    via_tanh = a * (1.0 - th * th)  # path a -> tanh(a) -> L
+    return (direct + via_tanh) * x  # both paths, then da/dw = x
+
+
+def _shared_mistakes() -> dict[str, Fn]:
+    def th(w, x):
+        return math.tanh(w * x)
+
+    return {
+        "only the direct path a → L is counted: the path through tanh(a) is missing; "
+        "a node used twice sums the gradients of both paths": lambda w, x: th(w, x) * x,
+        "only the path through tanh(a) is counted: the direct path a → L (the first factor "
+        "of a·tanh(a)) is missing; a node used twice sums both paths": lambda w, x: (
+            w * x * (1 - th(w, x) ** 2) * x
+        ),
+        "tanh' is written as tanh on the path through tanh(a): its local derivative is "
+        "1 - tanh(a)², not tanh(a)": lambda w, x: (th(w, x) + w * x * th(w, x)) * x,
+        "the last step is missing: this is dL/da; multiply by da/dw = x": lambda w, x: (
+            th(w, x) + w * x * (1 - th(w, x) ** 2)
+        ),
+    }
+
+
+def check_shared_grad(fn: Fn) -> Feedback:
+    r"""``fn(w, x)`` should return :math:`\partial L/\partial w` for
+    :math:`L = a\tanh(a)`, :math:`a = w x`."""
+    return _check_scalar("ex-chain-shared", fn, shared_grad_w, _shared_mistakes(), SHARED_CASES)
+
+
+# --------------------------------------------------------------- a new Value operation
+def check_sin_op(fn: Callable[[Value], Value]) -> Feedback:
+    r"""``fn(a)`` should return a new ``Value`` holding :math:`\sin a` whose ``_backward``
+    adds :math:`\cos(a) \cdot` ``out.grad`` to ``a.grad``.
+
+    Checked on :math:`L = 3 \sin(a) + a`, where ``a`` is used twice (so ``=`` instead of
+    ``+=`` loses a path) and the factor 3 reaches ``sin`` through ``out.grad``.
+    """
+    ex = "ex-chain-sin"
+    for a0 in (0.7, -1.9, 2.4):
+        a = Value(a0, label="a")
+        try:
+            ok, s = call_answer(fn, a)
+        except Exception as exc:
+            return failed(ex, f"your function raised {type(exc).__name__}: {exc}")
+        if not ok:
+            return not_attempted(ex)
+        if not isinstance(s, Value):
+            return failed(ex, f"your function should return a Value, got {type(s).__name__}")
+        if s is a:
+            return failed(ex, "your function returned its input: build a new Value for sin(a)")
+        if not math.isclose(s.data, math.sin(a0), rel_tol=1e-9, abs_tol=1e-12):
+            return failed(
+                ex, f"the forward value is wrong: sin({a0}) = {math.sin(a0):.6g}, got {s.data:.6g}"
+            )
+        if not any(p is a for p in s._parents):
+            return failed(
+                ex,
+                "the new Value does not list `a` among its parents (`_parents=(a,)`), so "
+                "backward() never reaches `a`",
+            )
+        loss = s * 3.0 + a
+        try:
+            loss.backward()
+        except Exception as exc:
+            return failed(ex, f"backward() raised {type(exc).__name__}: {exc}")
+        right = 3.0 * math.cos(a0) + 1.0
+        g = a.grad
+        if math.isclose(g, right, rel_tol=1e-9, abs_tol=1e-12):
+            continue
+        wrong = {
+            "only the direct path reached `a`: did you set `out._backward = _backward`?": 1.0,
+            "`a.grad = ...` overwrites the gradient that arrived along the other path: "
+            "accumulate with `a.grad += ...`": 3.0 * math.cos(a0),
+            "the gradient arriving from above is not used: multiply the local derivative by "
+            "`out.grad` (chain rule)": math.cos(a0) + 1.0,
+            "the local derivative should be cos(a), not sin(a)": 3.0 * math.sin(a0) + 1.0,
+            "the sign is flipped: d sin(a)/da = +cos(a)": -3.0 * math.cos(a0) + 1.0,
+            "the local derivative is evaluated at the output: it is cos(a), not cos(sin(a))": (
+                3.0 * math.cos(math.sin(a0)) + 1.0
+            ),
+        }
+        for message, value in wrong.items():
+            if math.isclose(g, value, rel_tol=1e-9, abs_tol=1e-12):
+                return failed(
+                    ex, f"{message} (for a = {a0}: a.grad = {g:.6g}, expected {right:.6g})"
+                )
+        return failed(
+            ex,
+            f"for L = 3·sin(a) + a with a = {a0}, a.grad should be 3·cos(a) + 1 = {right:.6g}, "
+            f"got {g:.6g}",
+        )
+    return passed(ex, "well done: sin's gradient agrees with 3·cos(a) + 1 through both paths.")

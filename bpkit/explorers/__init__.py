@@ -1,7 +1,0 @@
-"""Slider explorers used by the chapters, one module per topic.
-
-Each module exposes pure ``compute_*`` functions (testable without a browser) and
-factories named ``*_explorer()`` (no required arguments) that wrap them in a
-:class:`bpkit.widgets.Explorer`. Import the module you need, e.g.
-``from bpkit.explorers import gradient_descent``.
-"""

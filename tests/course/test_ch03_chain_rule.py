@@ -1,0 +1,439 @@
+"""Chapter 3, the chain rule: bpcourse.graph (local derivatives, backward trace, sum over
+paths, layout, drawing), the backward-step explorer driven from Python, the exercise
+checkers fed deliberately wrong answers, and the shape of the chapter notebook."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bpcourse.exercises import chain_rule as ex
+from bpcourse.explorers import chain_rule as explore
+from bpcourse.graph import (
+    backward_trace,
+    build_graph,
+    describe_step,
+    draw_graph,
+    layout,
+    local_derivatives,
+    path_products,
+)
+from bpcourse.plotting import PALETTE
+from bpkit import Value, numerical_gradient, relative_error
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "chapters" / "03_chain_rule.ipynb"
+
+# One builder per engine operation: (build from Values, the same on floats, operand values).
+OPS = {
+    "+": (lambda a, b: a + b, lambda a, b: a + b, (0.7, -1.2)),
+    "*": (lambda a, b: a * b, lambda a, b: a * b, (0.7, -1.2)),
+    "**3": (lambda a: a**3, lambda a: a**3, (-0.8,)),
+    "**-1": (lambda a: a**-1, lambda a: a**-1, (1.7,)),
+    "exp": (lambda a: a.exp(), math.exp, (0.4,)),
+    "log": (lambda a: a.log(), math.log, (2.3,)),
+    "tanh": (lambda a: a.tanh(), math.tanh, (0.9,)),
+    "sigmoid": (lambda a: a.sigmoid(), lambda a: 1 / (1 + math.exp(-a)), (-1.3,)),
+    "relu+": (lambda a: a.relu(), lambda a: max(a, 0.0), (0.6,)),
+    "relu-": (lambda a: a.relu(), lambda a: max(a, 0.0), (-0.6,)),
+}
+
+
+# ----------------------------------------------------------------- local derivatives
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_local_derivatives_match_central_differences(op):
+    build, on_floats, args = OPS[op]
+    out = build(*(Value(a) for a in args))
+    local = np.array(local_derivatives(out))
+    point = np.array(args, dtype=np.float64)
+    numeric = numerical_gradient(lambda p: on_floats(*p), point)
+    np.testing.assert_allclose(local, numeric, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_local_derivatives_agree_with_the_engines_backward(op):
+    build, _, args = OPS[op]
+    parents = [Value(a) for a in args]
+    out = build(*parents)
+    out.grad = 1.0
+    out._backward()  # the engine's own chain-rule step with upstream gradient 1
+    np.testing.assert_allclose([p.grad for p in parents], local_derivatives(out), rtol=1e-12)
+
+
+def test_tanh_local_derivative_is_one_minus_tanh_squared_not_tanh():
+    z = Value(0.8).tanh()
+    (local,) = local_derivatives(z)
+    np.testing.assert_allclose(local, 1 - math.tanh(0.8) ** 2)
+    assert not math.isclose(local, math.tanh(0.8))
+
+
+def test_unknown_operation_lists_the_known_ones():
+    node = Value(1.0, (Value(2.0),), "sin")
+    with pytest.raises(ValueError, match=r"'sin'.*known.*tanh"):
+        local_derivatives(node)
+    assert local_derivatives(Value(3.0)) == []
+
+
+def test_build_graph_refuses_a_plain_number():
+    with pytest.raises(TypeError, match="Value"):
+        build_graph(3.0)
+
+
+# ----------------------------------------------------------------- backward trace
+def test_trace_ends_with_the_gradients_of_backward():
+    reference = explore.neuron_loss()
+    reference.backward()
+    expected = [n.grad for n in reference.topological_order()]
+    graph, steps = backward_trace(explore.neuron_loss())
+    assert len(steps) == len(graph.nodes) + 1
+    np.testing.assert_allclose(steps[-1].grads, expected, rtol=1e-12)
+    np.testing.assert_allclose([n.grad for n in graph.nodes], expected, rtol=1e-12)
+
+
+def test_trace_seeds_the_output_and_zeroes_old_gradients():
+    loss = explore.neuron_loss()
+    loss.backward()  # leaves gradients behind: the trace must not add to them
+    graph, steps = backward_trace(loss)
+    assert steps[0].ran is None
+    assert steps[0].grads == (0.0,) * (len(graph.nodes) - 1) + (1.0,)
+    loss2 = explore.neuron_loss()
+    loss2.backward()
+    np.testing.assert_allclose(steps[-1].grads, [n.grad for n in loss2.topological_order()])
+
+
+def test_each_step_changes_only_the_parents_of_the_node_that_ran():
+    graph, steps = backward_trace(explore.neuron_loss())
+    for before, after in itertools.pairwise(steps):
+        changed = {
+            i for i, (g0, g1) in enumerate(zip(before.grads, after.grads, strict=True)) if g0 != g1
+        }
+        parents = {e.parent for e in graph.edges if e.child == after.ran}
+        assert changed <= parents
+    # reverse topological order: the output runs first, every node after all its consumers
+    assert steps[1].ran == len(graph.nodes) - 1
+    position = {s.ran: s.step for s in steps[1:]}
+    for e in graph.edges:
+        assert position[e.child] < position[e.parent]
+
+
+def test_shared_node_accumulates_both_paths():
+    graph, steps = backward_trace(explore.shared_expression(a=2.0, b=-3.0))
+    i_a = [graph.name(i) for i in range(len(graph.nodes))].index("a")
+    seen = [s.grads[i_a] for s in steps]
+    distinct = [g for k, g in enumerate(seen) if k == 0 or g != seen[k - 1]]
+    np.testing.assert_allclose(distinct, [0.0, 1.0, -2.0])  # 0 -> 1 (direct) -> 1 + b
+
+
+# ----------------------------------------------------------------- sum over paths
+def test_paths_of_the_shared_expression():
+    f = explore.shared_expression(a=2.0, b=-3.0)
+    f.backward()
+    a = f._parents[1]
+    paths = dict(path_products(f, a))
+    assert paths == {("a", "c", "f"): -3.0, ("a", "f"): 1.0}
+    np.testing.assert_allclose(sum(paths.values()), a.grad)
+
+
+def test_repeated_squaring_has_two_to_the_n_paths():
+    a = Value(1.01)
+    y = a
+    for _ in range(6):
+        y = y * y
+    y.backward()
+    paths = path_products(y, a)
+    assert len(paths) == 64
+    np.testing.assert_allclose(sum(p for _, p in paths), a.grad, rtol=1e-12)
+    with pytest.raises(ValueError, match="more than 10 paths"):
+        path_products(y, a, max_paths=10)
+
+
+def test_path_products_refuses_a_node_outside_the_graph():
+    with pytest.raises(ValueError, match="not a node"):
+        path_products(explore.neuron_loss(), Value(1.0))
+
+
+unary = st.sampled_from(["tanh", "sigmoid", "exp", "square"])
+binary = st.sampled_from(["+", "*"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.floats(-1.5, 1.5), min_size=3, max_size=3),
+    plan=st.lists(
+        st.tuples(
+            st.one_of(unary, binary), st.integers(0, 100), st.integers(0, 100), st.booleans()
+        ),
+        min_size=2,
+        max_size=7,
+    ),
+)
+def test_random_expressions_sum_over_paths_equals_backward_equals_central_difference(values, plan):
+    def build(xs):
+        nodes = [Value(v, label=f"x{i}") for i, v in enumerate(xs)]
+        for op, i, j, _ in plan:
+            a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+            if op == "+":
+                nodes.append(a + b)
+            elif op == "*":
+                nodes.append(a * b)
+            elif op == "square":
+                nodes.append(a**2)
+            else:
+                nodes.append(getattr(a, op)())
+        out = nodes[-1]
+        for n in nodes[len(xs) : -1]:  # use every intermediate, so values are shared
+            out = out + n * 0.5
+        return nodes[: len(xs)], out
+
+    leaves, out = build(values)
+    out.backward()
+    graph = build_graph(out)
+    for leaf in leaves:
+        if not any(n is leaf for n in graph.nodes):
+            continue
+        paths = path_products(out, leaf)
+        np.testing.assert_allclose(sum(p for _, p in paths), leaf.grad, rtol=1e-9, atol=1e-12)
+    point = np.array(values, dtype=np.float64)
+    numeric = numerical_gradient(lambda p: build(p)[1].data, point)
+    analytic = np.array([leaf.grad for leaf in leaves])
+    assert relative_error(analytic, numeric) < 1e-7 or np.allclose(analytic, numeric, atol=1e-9)
+
+
+# ----------------------------------------------------------------- layout and drawing
+def test_layout_points_every_edge_left_to_right_without_overlaps():
+    for root in (explore.neuron_loss(), explore.shared_expression()):
+        graph = build_graph(root)
+        pos = layout(graph)
+        assert len(set(pos.values())) == len(graph.nodes)
+        for e in graph.edges:
+            assert pos[e.parent][0] < pos[e.child][0]
+        assert pos[len(graph.nodes) - 1][0] == max(x for x, _ in pos.values())
+
+
+def test_draw_graph_shows_every_node_and_edge_and_highlights_the_step():
+    graph, steps = backward_trace(explore.neuron_loss())
+    step = steps[6]
+    fig = draw_graph(graph, grads=step.grads, ran=step.ran, title="step 6")
+    (ax,) = fig.axes
+    assert ax.get_title() == "step 6"
+    assert ax.get_xlabel()
+    texts = [t.get_text() for t in ax.texts]
+    for i in range(len(graph.nodes)):
+        assert any(f"grad {step.grads[i]:.4g}" in t for t in texts)
+        assert any(graph.name(i) in t for t in texts)
+    boxes = [p for p in ax.patches if p.__class__.__name__ == "FancyBboxPatch"]
+    arrows = [p for p in ax.patches if p.__class__.__name__ == "FancyArrowPatch"]
+    assert len(boxes) == len(graph.nodes) and len(arrows) == len(graph.edges)
+    orange = [b for b in boxes if _hex(b.get_facecolor()) == PALETTE["orange"].lower()]
+    assert len(orange) == 1  # only the node whose _backward ran
+
+
+def test_draw_graph_rejects_grads_of_the_wrong_length():
+    with pytest.raises(ValueError, match=r"grads has 2 entries but the graph has 11 nodes"):
+        draw_graph(explore.neuron_loss(), grads=[0.0, 1.0])
+
+
+def test_describe_step_says_what_the_step_did():
+    graph, steps = backward_trace(explore.shared_expression(a=2.0, b=-3.0))
+    assert "seed" in describe_step(graph, steps[0])
+    texts = [describe_step(graph, s) for s in steps[1:]]
+    assert any("a is a leaf" in t for t in texts)
+    assert any("c ran its _backward" in t and "a += -3 × 1" in t for t in texts)
+
+
+def _hex(rgba) -> str:
+    return "#" + "".join(f"{round(c * 255):02x}" for c in rgba[:3])
+
+
+# ----------------------------------------------------------------- the explorer
+def test_explorer_slider_steps_through_the_backward_pass():
+    explorer = explore.backward_explorer()
+    w = explorer.widget()
+    slider = w.children[0]
+    _, steps = backward_trace(explore.neuron_loss())
+    assert list(slider.options) == [(str(k), k) for k in range(len(steps))]
+    for k in (3, 0, len(steps) - 1):
+        slider.value = k
+        data = w.result
+        assert data["step"].step == k
+        np.testing.assert_allclose(data["step"].grads, steps[k].grads)
+    # the last frame holds the gradients of a plain backward()
+    loss = explore.neuron_loss()
+    loss.backward()
+    np.testing.assert_allclose(w.result["step"].grads, [n.grad for n in loss.topological_order()])
+
+
+def test_explorer_static_page_has_one_frame_per_step_with_alt_text():
+    explorer = explore.backward_explorer("shared")
+    html = explorer.static_html()
+    payload = re.search(
+        r'<script type="application/json" class="bpkit-frames">(.*?)</script>', html
+    )
+    frames = json.loads(payload.group(1).replace("<\\/", "</"))
+    n_steps = len(backward_trace(explore.shared_expression())[1])
+    assert len(frames) == n_steps <= 60
+    assert len({f["digest"] for f in frames.values()}) == n_steps  # every step differs
+    assert all(f["alt"].startswith("Step") for f in frames.values())
+
+
+def test_explorer_rejects_bad_input_in_words():
+    with pytest.raises(ValueError, match=r"unknown example 'mlp'.*neuron"):
+        explore.backward_explorer("mlp")
+    with pytest.raises(ValueError, match="step must be between 0 and 11"):
+        explore.compute_backward_step(12)
+
+
+# ----------------------------------------------------------------- exercise checkers
+def stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    "checker", [ex.check_three_layer_grad, ex.check_shared_grad, ex.check_sin_op]
+)
+def test_untouched_stub_is_not_attempted(checker):
+    fb = checker(stub)
+    assert fb.status == "not attempted" and "not attempted" in str(fb)
+
+
+def test_reference_answers_pass():
+    ex.check_three_layer_grad(ex.three_layer_grad_w1).raise_if_failed()
+    ex.check_shared_grad(ex.shared_grad_w).raise_if_failed()
+    ex.check_sin_op(_sin(lambda a, out: math.cos(a.data) * out.grad)).raise_if_failed()
+
+
+def test_reference_three_layer_gradient_matches_central_differences():
+    for w1, w2, w3, x, t in ex.THREE_LAYER_CASES:
+        numeric = numerical_gradient(
+            lambda p, w2=w2, w3=w3, x=x, t=t: ex.three_layer_forward(p[0], w2, w3, x, t)["L"],
+            np.array([w1]),
+        )[0]
+        assert relative_error(ex.three_layer_grad_w1(w1, w2, w3, x, t), numeric) < 1e-7
+    for w, x in ex.SHARED_CASES:
+        numeric = numerical_gradient(lambda p, x=x: ex.shared_loss(p[0], x), np.array([w]))[0]
+        assert relative_error(ex.shared_grad_w(w, x), numeric) < 1e-7
+
+
+def _three_layer(change):
+    def fn(w1, w2, w3, x, t):
+        y1 = math.tanh(w1 * x)
+        y2 = math.tanh(w2 * y1)
+        y3 = w3 * y2
+        k = {
+            "dL": y3 - t,
+            "d3": w3,
+            "d2": (1 - y2**2) * w2,
+            "d1": (1 - y1**2) * x,
+        }
+        k.update(change(y1, y2, y3, w1, w2, w3, x, t))
+        return k["dL"] * k["d3"] * k["d2"] * k["d1"]
+
+    return fn
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d1": x}, "first tanh"),
+        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d2": w2}, "second tanh"),
+        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d1": y1 * x, "d2": y2 * w2}, "tanh' is written"),
+        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d1": 1 - y1**2}, "factor x is missing"),
+        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d3": 1.0}, "w3 is missing"),
+        (lambda y1, y2, y3, w1, w2, w3, x, t: {"dL": t - y3}, "sign is flipped"),
+        (lambda y1, y2, y3, w1, w2, w3, x, t: {"dL": 2 * (y3 - t)}, "factor 2"),
+    ],
+)
+def test_three_layer_checker_names_the_mistake(change, words):
+    fb = ex.check_three_layer_grad(_three_layer(change))
+    assert fb.status == "failed"
+    assert words in fb.message
+
+
+def test_three_layer_checker_reports_other_answers_crashes_and_non_numbers():
+    fb = ex.check_three_layer_grad(lambda *a: 1.0)
+    assert fb.status == "failed" and "expected [0.123738" in fb.message
+
+    def crash(*a):
+        return 1 / 0
+
+    assert "ZeroDivisionError" in ex.check_three_layer_grad(crash).message
+    assert "one number" in ex.check_three_layer_grad(lambda *a: "0.1").message
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda w, x: math.tanh(w * x) * x, "only the direct path"),
+        (lambda w, x: w * x * (1 - math.tanh(w * x) ** 2) * x, "only the path through tanh"),
+        (lambda w, x: (math.tanh(w * x) + w * x * math.tanh(w * x)) * x, "tanh' is written"),
+        (lambda w, x: ex.shared_grad_w(w, x) / x, "multiply by da/dw = x"),
+    ],
+)
+def test_shared_checker_names_the_mistake(answer, words):
+    fb = ex.check_shared_grad(answer)
+    assert fb.status == "failed"
+    assert words in fb.message
+
+
+def _sin(step, forward=math.sin, parents=True, assign=False):
+    def value_sin(a):
+        out = Value(forward(a.data), (a,) if parents else (), "sin")
+
+        def _backward():
+            if assign:
+                a.grad = step(a, out)
+            else:
+                a.grad += step(a, out)
+
+        out._backward = _backward
+        return out
+
+    return value_sin
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (_sin(lambda a, out: math.cos(a.data) * out.grad, assign=True), "accumulate with"),
+        (_sin(lambda a, out: math.cos(a.data)), "out.grad"),
+        (_sin(lambda a, out: math.sin(a.data) * out.grad), "cos(a), not sin(a)"),
+        (_sin(lambda a, out: -math.cos(a.data) * out.grad), "sign is flipped"),
+        (_sin(lambda a, out: math.cos(out.data) * out.grad), "evaluated at the output"),
+        (_sin(lambda a, out: math.cos(a.data) * out.grad, parents=False), "parents"),
+        (_sin(lambda a, out: math.cos(a.data) * out.grad, forward=math.cos), "forward value"),
+        (lambda a: a, "returned its input"),
+        (lambda a: math.sin(a.data), "should return a Value"),
+    ],
+)
+def test_sin_checker_names_the_mistake(answer, words):
+    fb = ex.check_sin_op(answer)
+    assert fb.status == "failed"
+    assert words in fb.message
+
+
+# ----------------------------------------------------------------- the notebook
+def _cells():
+    import nbformat
+
+    return nbformat.read(NOTEBOOK, as_version=4).cells
+
+
+def test_notebook_has_five_exercises_each_with_a_solution_and_checked_solutions():
+    text = "\n".join(c.source for c in _cells() if c.cell_type == "markdown")
+    exercises = re.findall(r":::\{exercise\}\n:label: (\S+)", text)
+    solutions = set(re.findall(r"\{solution-start\} (\S+)", text)) | set(
+        re.findall(r":::\{solution\} (\S+)", text)
+    )
+    assert len(exercises) >= 5
+    assert set(exercises) <= solutions
+    code = [c.source for c in _cells() if c.cell_type == "code"]
+    for check in ("check_three_layer_grad", "check_shared_grad", "check_sin_op"):
+        assert any(check in s and ".raise_if_failed()" in s for s in code)
+        assert any(s.strip().startswith(f"ex.{check}(") for s in code)  # the learner's check

@@ -1,0 +1,332 @@
+"""Chapter 5, parameter updates: surfaces, schedules, optimizers, checkers, explorers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import bpkit
+from bpcourse.exercises import updates as ex
+from bpcourse.explorers import updates as xp
+from bpcourse.surfaces import ELONGATED_QUADRATIC, ROSENBROCK, descend, get_surface
+from bpkit.data import two_moons
+from bpkit.schedules import ExponentialDecay, StepDecay, schedule_callback
+
+# ---------------------------------------------------------------- surfaces
+
+
+@pytest.mark.parametrize("surface", [ELONGATED_QUADRATIC, ROSENBROCK])
+@pytest.mark.parametrize("point", [(-1.2, 1.0), (0.3, -0.7), (1.5, 2.0)])
+def test_surface_gradient_matches_central_differences(surface, point):
+    p = np.array(point, dtype=np.float64)
+    report = bpkit.gradcheck(lambda: float(surface.value(p)), {"p": p}, {"p": surface.grad(p)})
+    assert report.passed, str(report)
+    assert report.max_error < 1e-7
+
+
+@pytest.mark.parametrize("surface", [ELONGATED_QUADRATIC, ROSENBROCK])
+def test_surface_minimum_has_zero_value_and_gradient(surface):
+    np.testing.assert_allclose(surface.value(surface.minimum), 0.0, atol=1e-15)
+    np.testing.assert_allclose(surface.grad(surface.minimum), [0.0, 0.0], atol=1e-12)
+
+
+def test_surface_is_vectorised_over_a_grid():
+    X, Y, Z = ROSENBROCK.grid(7)
+    assert Z.shape == (7, 7)
+    np.testing.assert_allclose(Z[3, 2], ROSENBROCK.value([X[3, 2], Y[3, 2]]))
+    G = ELONGATED_QUADRATIC.grad(np.stack([X, Y], axis=-1))
+    assert G.shape == (7, 7, 2)
+
+
+def test_surface_errors_in_words():
+    with pytest.raises(ValueError, match=r"shape \(\.\.\., 2\)"):
+        ROSENBROCK.value([1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="'quadratic', 'rosenbrock'"):
+        get_surface("banana")
+
+
+def test_sgd_on_quadratic_diverges_exactly_above_two_over_curvature():
+    # GD on curvature b multiplies the y-coordinate by (1 - lr*b) per step: stable iff lr < 2/b
+    b = 20.0
+    ok = descend(ELONGATED_QUADRATIC, lambda ps: bpkit.SGD(ps, lr=0.99 * 2 / b), 2000)
+    bad = descend(ELONGATED_QUADRATIC, lambda ps: bpkit.SGD(ps, lr=1.01 * 2 / b), 2000)
+    assert not ok.diverged and ok.values[-1] < ok.values[0]
+    assert bad.diverged
+
+
+def test_descend_follows_the_sgd_recursion_by_hand():
+    lr, start = 1e-3, np.array([-1.2, 1.0])
+    traj = descend(ROSENBROCK, lambda ps: bpkit.SGD(ps, lr=lr), 5, start=start)
+    theta = start.copy()
+    for k in range(1, 6):
+        theta = theta - lr * ROSENBROCK.grad(theta)
+        np.testing.assert_allclose(traj.points[k], theta, rtol=1e-12)
+
+
+# ---------------------------------------------------------------- optimizers (optim.py)
+
+
+def test_momentum_and_nesterov_match_their_equations():
+    g1, g2 = np.array([1.0, -2.0]), np.array([0.5, 0.25])
+    lr, mu = 0.1, 0.9
+    for nesterov in (False, True):
+        p = bpkit.Parameter("w", np.array([1.0, 1.0]), np.zeros(2))
+        opt = bpkit.Momentum([p], lr=lr, momentum=mu, nesterov=nesterov)
+        theta, v = p.value.copy(), np.zeros(2)
+        for g in (g1, g2):
+            p.grad[...] = g
+            opt.step()
+            v = mu * v + g
+            theta = theta - lr * ((g + mu * v) if nesterov else v)
+            np.testing.assert_allclose(p.value, theta, rtol=1e-12)
+
+
+def test_adam_first_step_has_length_lr_whatever_the_gradient_scale():
+    for scale in (1e-3, 1.0, 1e3):
+        p = bpkit.Parameter("w", np.zeros(3), scale * np.array([1.0, -2.0, 0.5]))
+        bpkit.Adam([p], lr=0.01).step()
+        np.testing.assert_allclose(np.abs(p.value), 0.01, rtol=1e-4)
+
+
+# ---------------------------------------------------------------- schedules
+
+
+def test_step_decay_formula():
+    s = StepDecay(0.5, factor=0.1, every=3)
+    got = [s(t) for t in range(7)]
+    np.testing.assert_allclose(got, [0.5, 0.5, 0.5, 0.05, 0.05, 0.05, 0.005])
+
+
+def test_exponential_decay_formula():
+    s = ExponentialDecay(2.0, factor=0.5)
+    np.testing.assert_allclose([s(t) for t in range(4)], [2.0, 1.0, 0.5, 0.25])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: StepDecay(0.0), "lr0 must be a positive"),
+        (lambda: StepDecay(0.1, factor=1.5), "strictly between 0 and 1"),
+        (lambda: StepDecay(0.1, every=0), "every must be a whole number"),
+        (lambda: ExponentialDecay(0.1, factor=-0.5), "factor must be a positive"),
+        (lambda: StepDecay(0.1)(-1), "epoch must be a whole number"),
+        (lambda: ExponentialDecay(0.1)(1.5), "epoch must be a whole number"),
+    ],
+)
+def test_schedules_reject_bad_input_in_words(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_schedule_callback_sets_the_rate_each_epoch_runs_with():
+    X, y = two_moons(20, rng=np.random.default_rng(0))
+    model = bpkit.mlp([2, 3, 1], rng=np.random.default_rng(1))
+    opt = bpkit.SGD(model.parameters(), lr=1.0)
+    sched = StepDecay(0.4, factor=0.5, every=2)
+    seen: list[float] = []
+    cb = schedule_callback(sched, opt)
+
+    def record(epoch, history):
+        seen.append(opt.lr)  # the rate epoch `epoch` ran with
+        cb(epoch, history)
+
+    bpkit.train(
+        model, X, y, loss="binary_cross_entropy_with_logits", optimizer=opt, epochs=5,
+        callback=record,
+    )  # fmt: skip
+    np.testing.assert_allclose(seen, [sched(t) for t in range(5)])
+
+
+# ---------------------------------------------------------------- checkers
+
+
+def _momentum(theta, v, grad, lr, mu, nesterov):
+    v = mu * v + grad
+    return theta - lr * ((grad + mu * v) if nesterov else v), v
+
+
+def _adam(theta, m, s, grad, t, lr, b1, b2, eps):
+    m = b1 * m + (1 - b1) * grad
+    s = b2 * s + (1 - b2) * grad**2
+    return theta - lr * (m / (1 - b1**t)) / (np.sqrt(s / (1 - b2**t)) + eps), m, s
+
+
+def _stub(*args):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(
+    "check",
+    [ex.check_momentum_step, ex.check_adam_step, ex.check_step_decay, ex.check_update_ratio],
+)
+def test_untouched_stub_is_not_attempted(check):
+    fb = check(_stub)
+    assert fb.status == "not attempted"
+    assert "not attempted yet" in fb.message
+
+
+def test_right_answers_pass():
+    assert ex.check_momentum_step(_momentum).passed
+    assert ex.check_adam_step(_adam).passed
+    assert ex.check_step_decay(lambda t, lr0, f, k: lr0 * f ** (t // k)).passed
+    assert ex.check_update_ratio(lambda W, g, lr: lr * np.linalg.norm(g) / np.linalg.norm(W)).passed
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda th, v, g, lr, mu, n: (th + lr * (mu * v + g), mu * v + g), "wrong sign"),
+        (lambda th, v, g, lr, mu, n: (th - lr * g, mu * v + g), "plain SGD"),
+        (
+            lambda th, v, g, lr, mu, n: (th + mu * v - lr * g, mu * v - lr * g),
+            "other common convention",
+        ),
+        (lambda th, v, g, lr, mu, n: (th - lr * (mu * v + g), mu * v + g), "classical step"),
+    ],
+)
+def test_momentum_checker_names_the_mistake(answer, words):
+    fb = ex.check_momentum_step(answer)
+    assert fb.status == "failed"
+    assert words in fb.message
+
+
+def test_adam_checker_names_missing_bias_correction_and_sqrt():
+    def no_bias(theta, m, s, grad, t, lr, b1, b2, eps):
+        m = b1 * m + (1 - b1) * grad
+        s = b2 * s + (1 - b2) * grad**2
+        return theta - lr * m / (np.sqrt(s) + eps), m, s
+
+    def no_sqrt(theta, m, s, grad, t, lr, b1, b2, eps):
+        m = b1 * m + (1 - b1) * grad
+        s = b2 * s + (1 - b2) * grad**2
+        return theta - lr * (m / (1 - b1**t)) / (s / (1 - b2**t) + eps), m, s
+
+    def from_zero(theta, m, s, grad, t, lr, b1, b2, eps):
+        return _adam(theta, m, s, grad, t + 1, lr, b1, b2, eps)
+
+    assert "bias correction is missing" in ex.check_adam_step(no_bias).message
+    assert "square root is missing" in ex.check_adam_step(no_sqrt).message
+    assert "off by one" in ex.check_adam_step(from_zero).message
+    assert "as a tuple" in ex.check_adam_step(lambda *a: a[0]).message
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda t, lr0, f, k: lr0 * f ** ((t + 1) // k), "off by one"),
+        (lambda t, lr0, f, k: lr0 * f ** (t / k), "exponential decay"),
+        (lambda t, lr0, f, k: lr0 * f * (t // k), "decay multiplies"),
+        (lambda t, lr0, f, k: lr0 * f ** round(t / k), "floor division"),
+    ],
+)
+def test_step_decay_checker_names_the_mistake(answer, words):
+    fb = ex.check_step_decay(answer)
+    assert fb.status == "failed"
+    assert words in fb.message
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda W, g, lr: np.linalg.norm(g) / np.linalg.norm(W), "learning rate is missing"),
+        (lambda W, g, lr: np.linalg.norm(W) / np.linalg.norm(lr * g), "upside down"),
+        (lambda W, g, lr: np.sum((lr * g) ** 2) / np.sum(W**2), "not their squares"),
+        (lambda W, g, lr: 1 / 0, "raised ZeroDivisionError"),
+    ],
+)
+def test_update_ratio_checker_names_the_mistake(answer, words):
+    fb = ex.check_update_ratio(answer)
+    assert fb.status == "failed"
+    assert words in fb.message
+
+
+# ---------------------------------------------------------------- explorers
+
+
+def test_lr_explorer_slider_changes_the_run_and_reports_divergence():
+    e = xp.lr_explorer()
+    w = e.widget()
+    slider = w.children[0]
+    small = w.result
+    assert small["status"] == "converging"
+    assert small["losses"][-1] < small["losses"][0]
+    slider.value = 3.0
+    big = w.result
+    assert big["status"] == "diverged"
+    assert big["fit"] is None
+    assert "NaN or infinite" in big["message"]
+    assert "diverged" in xp.describe_lr_run(big, {"lr": 3.0})
+    assert len(big["losses"]) < len(small["losses"])
+
+
+def test_lr_explorer_caption_tells_a_crawl_from_a_good_fit():
+    # The caption may only say the fit follows the data when the loss is near the noise.
+    values = xp.lr_explorer().sliders["lr"].values
+    crawl, good = xp.compute_lr_run(values[0]), xp.compute_lr_run(0.0849)
+    assert crawl["losses"][-1] > 2 * crawl["noise_mse"] > good["losses"][-1]
+    assert "too small" in xp.describe_lr_run(crawl, {})
+    assert "follows" not in xp.describe_lr_run(crawl, {})
+    assert "follows the noisy sine" in xp.describe_lr_run(good, {})
+
+
+def test_race_explorers_sliders_change_the_trajectories():
+    for surface in ("quadratic", "rosenbrock"):
+        e = xp.race_explorer(surface)
+        n_frames = np.prod([len(s.values) for s in e.sliders.values()])
+        assert n_frames <= 60
+        w = e.widget()
+        lr_slider, mu_slider = w.children[0], w.children[1]
+        first = w.result["runs"]
+        mu_slider.value = 0.0
+        no_momentum = w.result["runs"]
+        # the momentum slider moves momentum and Nesterov, but not SGD or Adam
+        np.testing.assert_allclose(first["SGD"]["points"], no_momentum["SGD"]["points"])
+        assert not np.allclose(first["momentum"]["points"], no_momentum["momentum"]["points"])
+        # with mu = 0, momentum and Nesterov are exactly SGD
+        np.testing.assert_allclose(no_momentum["momentum"]["points"], no_momentum["SGD"]["points"])
+        np.testing.assert_allclose(no_momentum["Nesterov"]["points"], no_momentum["SGD"]["points"])
+        lr_slider.value = lr_slider.options[0][1]
+        slower = w.result["runs"]["SGD"]
+        assert not np.allclose(slower["points"], no_momentum["SGD"]["points"])
+
+
+def test_race_reports_sgd_divergence_on_quadratic_above_the_threshold():
+    data = xp.compute_race("quadratic", 0.105, 0.0)
+    assert data["runs"]["SGD"]["diverged"]
+    assert "SGD diverged" in xp.describe_race(data, {})
+    with pytest.raises(ValueError, match="choose one of"):
+        xp.race_explorer("saddle")
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    lr0=st.floats(1e-4, 10.0),
+    factor=st.floats(0.01, 0.99),
+    every=st.integers(1, 20),
+    epoch=st.integers(0, 200),
+)
+def test_step_decay_never_increases_and_is_constant_within_a_stage(lr0, factor, every, epoch):
+    s = StepDecay(lr0, factor, every)
+    assert s(epoch + 1) <= s(epoch)
+    stage_start = (epoch // every) * every
+    np.testing.assert_allclose(s(epoch), s(stage_start))
+    np.testing.assert_allclose(s(stage_start), lr0 * factor ** (epoch // every))
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    lr=st.floats(1e-3, 0.099),
+    x0=st.floats(-4.0, 4.0),
+    y0=st.floats(-1.5, 1.5),
+    steps=st.integers(1, 40),
+)
+def test_sgd_on_the_quadratic_matches_the_closed_form(lr, x0, y0, steps):
+    # each coordinate is multiplied by (1 - lr * curvature) per step
+    traj = descend(ELONGATED_QUADRATIC, lambda ps: bpkit.SGD(ps, lr=lr), steps, start=[x0, y0])
+    expected = [x0 * (1 - lr * 1.0) ** steps, y0 * (1 - lr * 20.0) ** steps]
+    np.testing.assert_allclose(traj.points[-1], expected, rtol=1e-9, atol=1e-12)
