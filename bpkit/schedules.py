@@ -8,6 +8,9 @@ epoch about to run). Two classic ones:
 * :class:`ExponentialDecay`: :math:`\eta_t = \eta_0\, \gamma^{t}`, a little smaller
   every epoch (equivalently :math:`\eta_0 e^{-\lambda t}` with :math:`\lambda = -\ln\gamma`).
 
+And the one many modern networks train with, :class:`WarmupCosine`: a linear warm-up to
+:math:`\eta_0`, then half a cosine wave down to :math:`\eta_{\min}`.
+
 :func:`schedule_callback` plugs a schedule into :func:`bpkit.train`: after each epoch it
 sets ``optimizer.lr`` to the rate for the next one.
 """
@@ -89,6 +92,58 @@ class ExponentialDecay:
 
     def __call__(self, epoch: int) -> float:
         return float(self.lr0 * self.factor ** _epoch(epoch))
+
+
+@dataclass(frozen=True)
+class WarmupCosine:
+    r"""Linear warm-up for ``warmup`` :math:`w` epochs, then cosine decay until ``total`` :math:`T`.
+
+    .. math::
+
+        \eta_t = \begin{cases}
+            \eta_0\, \dfrac{t + 1}{w + 1} & 0 \le t \le w \\[1ex]
+            \eta_{\min} + \tfrac12 (\eta_0 - \eta_{\min})
+            \big(1 + \cos\big(\pi\, \tfrac{t - w}{T - w}\big)\big) & w \le t \le T \\[1ex]
+            \eta_{\min} & t \ge T
+        \end{cases}
+
+    with :math:`\eta_{\min} = \rho\,\eta_0` (``min_factor`` :math:`\rho \in (0, 1)`).
+    The rate climbs in equal steps to its peak :math:`\eta_0` at epoch :math:`w` (both
+    pieces agree there), falls slowly, then fast, then slowly again, and reaches
+    :math:`\eta_{\min}` at epoch :math:`T`. Warm-up (Goyal et al., 2017) keeps the first
+    steps small while the weights, and Adam's moving averages, are still far from
+    anything sensible; the cosine (Loshchilov and Hutter, 2017) spends most epochs at a
+    large rate and ends at a small one. ``warmup=0`` is the cosine alone.
+    :math:`\eta_{\min}` is positive because a zero rate never moves the parameters
+    (and :func:`schedule_callback` refuses one).
+    """
+
+    lr0: float
+    warmup: int
+    total: int
+    min_factor: float = 0.01
+
+    def __post_init__(self) -> None:
+        _positive("lr0", self.lr0)
+        _factor("min_factor", self.min_factor)
+        for name, value, low in (("warmup", self.warmup, 0), ("total", self.total, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be a whole number of epochs >= {low}; got {value!r}")
+        if self.total <= self.warmup:
+            raise ValueError(
+                f"total must be larger than warmup (the cosine runs from epoch warmup to "
+                f"epoch total); got warmup={self.warmup}, total={self.total}"
+            )
+
+    def __call__(self, epoch: int) -> float:
+        t, w, T = _epoch(epoch), self.warmup, self.total
+        lr_min = self.min_factor * self.lr0
+        if t <= w:  # warm-up: equal steps up to lr0 at epoch w
+            return float(self.lr0 * (t + 1) / (w + 1))
+        if t >= T:
+            return float(lr_min)
+        progress = (t - w) / (T - w)  # 0 at the peak, 1 at the end
+        return float(lr_min + 0.5 * (self.lr0 - lr_min) * (1.0 + np.cos(np.pi * progress)))
 
 
 def schedule_callback(
