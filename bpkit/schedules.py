@@ -111,9 +111,10 @@ class WarmupCosine:
     The rate climbs in equal steps to its peak :math:`\eta_0` at epoch :math:`w` (both
     pieces agree there), falls slowly, then fast, then slowly again, and reaches
     :math:`\eta_{\min}` at epoch :math:`T`. Warm-up (Goyal et al., 2017) keeps the first
-    steps small while the weights, and Adam's moving averages, are still far from
-    anything sensible; the cosine (Loshchilov and Hutter, 2017) spends most epochs at a
-    large rate and ends at a small one. ``warmup=0`` is the cosine alone.
+    steps small while the weights are far from anything sensible and Adam's averages rest
+    on a few gradients; the cosine (Loshchilov and Hutter, 2017) stays near :math:`\eta_0`
+    for a while, then lands gently at :math:`\eta_{\min}`. ``warmup=0`` is the cosine
+    alone.
     :math:`\eta_{\min}` is positive because a zero rate never moves the parameters
     (and :func:`schedule_callback` refuses one).
     """
