@@ -80,7 +80,30 @@ def init_weights(
 
 
 class Layer:
-    """Base class: a layer maps ``X`` to ``Y`` and gradients ``dY`` back to ``dX``."""
+    """Base class: a layer maps ``X`` to ``Y`` and gradients ``dY`` back to ``dX``.
+
+    ``training`` is the mode: ``True`` while fitting, ``False`` for predictions. Only a
+    layer that computes differently in the two (``BatchNorm``) reads it.
+    """
+
+    training = True
+
+    def train(self, mode: bool = True) -> Layer:
+        """Switch to training mode (``mode=False``: evaluation mode); returns the layer.
+
+        Containers (``Sequential``, ``Residual``) pass the mode on to the layers inside.
+        """
+        if not isinstance(mode, bool):
+            raise TypeError(
+                f"mode must be True (training) or False (evaluation); got {mode!r}. "
+                "To fit a model, call bpkit.train(model, X, y, ...)"
+            )
+        self.training = mode
+        return self
+
+    def eval(self) -> Layer:
+        """Switch to evaluation mode, for predictions: ``train(False)``."""
+        return self.train(False)
 
     def forward(self, X: ArrayLike) -> Array:
         raise NotImplementedError

@@ -55,8 +55,18 @@ class Sequential(Layer):
             return first.backward(grad, input_grad=False)
         return first.backward(grad)
 
+    def train(self, mode: bool = True) -> Sequential:
+        """Switch every layer to training mode (``mode=False``: evaluation mode)."""
+        super().train(mode)
+        for layer in self.layers:
+            layer.train(mode)
+        return self
+
     def predict(self, X: ArrayLike) -> Array:
-        """The network's output for ``X``: a forward pass, nothing else."""
+        """The network's output for ``X``: a forward pass, nothing else.
+
+        It does not switch the mode: with ``BatchNorm`` layers, call ``model.eval()`` first.
+        """
         return self.forward(X)
 
     def parameters(self) -> list[Parameter]:

@@ -57,6 +57,12 @@ class Residual(Layer):
         # dL/dX = dL/dY . dY/dX with dY/dX = I + dF/dX: the skip path plus the inner path
         return dY + self.inner.backward(dY)
 
+    def train(self, mode: bool = True) -> Residual:
+        """Switch this block and ``inner`` to training mode (``False``: evaluation mode)."""
+        super().train(mode)
+        self.inner.train(mode)
+        return self
+
     def parameters(self) -> list[Parameter]:
         return self.inner.parameters()
 
