@@ -36,7 +36,10 @@ from bpkit.losses import (
     softmax_cross_entropy_grad,
 )
 from bpkit.model import Sequential, mlp
-from bpkit.optim import SGD, Adam, Momentum, Optimizer
+from bpkit.normalization import BatchNorm
+from bpkit.optim import SGD, Adagrad, Adam, AdamW, Momentum, Optimizer, RMSProp
+from bpkit.residual import Scale, residual_block
+from bpkit.schedules import WarmupCosine
 from bpkit.train import History, TrainingDiverged, train, train_step
 
 __version__ = "0.1.0"
@@ -46,16 +49,22 @@ _moved.install()
 __all__ = [
     "SGD",
     "Activation",
+    "Adagrad",
     "Adam",
+    "AdamW",
+    "BatchNorm",
     "Dense",
     "History",
     "Layer",
     "Momentum",
     "Optimizer",
     "Parameter",
+    "RMSProp",
+    "Scale",
     "Sequential",
     "TrainingDiverged",
     "Value",
+    "WarmupCosine",
     "binary_cross_entropy",
     "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
@@ -75,6 +84,7 @@ __all__ = [
     "relative_error",
     "relu",
     "relu_grad",
+    "residual_block",
     "sigmoid",
     "sigmoid_grad",
     "softmax",
