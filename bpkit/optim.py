@@ -295,8 +295,8 @@ class AdamW(Adam):
         + \lambda\theta\big)
 
     where :math:`\hat m, \hat s` are Adam's averages of the *loss* gradient alone: the
-    decay :math:`\lambda\theta` never enters them, so every weight shrinks by the same
-    factor :math:`1 - \eta\lambda` per step, whatever its gradients. (With L2 in the loss,
+    decay :math:`\lambda\theta` never enters them, so the decay shrinks every weight by
+    the same factor :math:`1 - \eta\lambda` per step, whatever its gradients. (With L2 in the loss,
     ``Adam(weight_decay=...)``, the decay would be divided by :math:`\sqrt{\hat s}`.)
 
     ``weight_decay`` :math:`\lambda` (default 0.01) multiplies the learning rate, as in

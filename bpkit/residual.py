@@ -129,7 +129,7 @@ def residual_block(
     last_scale: float = 1.0,
     alpha: float | None = None,
 ) -> Residual:
-    r"""A residual block :math:`Y = X + F(X)` with :math:`F = ` Dense, activation, Dense.
+    r"""A residual block :math:`Y = X + F(X)` whose branch :math:`F` is Dense, activation, Dense.
 
     :math:`F(X) = f(X W_1^\top + b_1) W_2^\top + b_2`: ``d`` features in and out, ``hidden``
     units (default ``d``) in between. ``init`` is as in :func:`bpkit.mlp` (default ``"he"``
