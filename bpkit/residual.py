@@ -148,6 +148,8 @@ def residual_block(
     if isinstance(d, bool) or not isinstance(d, int | np.integer) or d < 1:
         raise ValueError(f"d must be a positive whole number of features; got {d!r}")
     hidden = d if hidden is None else hidden
+    if isinstance(hidden, bool) or not isinstance(hidden, int | np.integer) or hidden < 1:
+        raise ValueError(f"hidden must be a positive whole number of units; got {hidden!r}")
     if not isinstance(last_scale, int | float | np.floating) or not 0 <= last_scale < np.inf:
         raise ValueError(
             f"last_scale must be a finite number >= 0 (0: each block starts as the identity; "

@@ -630,3 +630,7 @@ def test_residual_block_arguments_are_checked_in_words():
         residual_block(3)
     with pytest.raises(ValueError, match="d must be a positive whole number"):
         residual_block(0, rng=0)
+    with pytest.raises(ValueError, match="hidden must be a positive whole number"):
+        residual_block(3, 0, rng=0)
+    with pytest.raises(ValueError, match="unknown activation"):
+        residual_block(3, activation="swish", rng=0)
