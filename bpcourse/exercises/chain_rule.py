@@ -388,3 +388,68 @@ def check_shared_grad_z(fn: Fn) -> Feedback:
     r"""``fn(w, x)`` should return :math:`\partial L/\partial w` for
     :math:`L = z\tanh(z)`, :math:`z = w x` (the same numbers as :func:`shared_grad_w`)."""
     return _check_scalar("ex-chain-shared", fn, shared_grad_w, _shared_z_mistakes(), SHARED_CASES)
+
+
+def check_value_sin(fn: Callable[[Value], Value]) -> Feedback:
+    r"""The same check as :func:`check_sin_op`, in chapter 3's notation for operands
+    (``u``). ``fn(u)`` should return a new ``Value`` holding :math:`\sin u` whose ``_backward``
+    adds :math:`\cos(u) \cdot` ``out.grad`` to ``u.grad``.
+
+    Checked on :math:`L = 3 \sin(u) + u`, where ``u`` is used twice (so ``=`` instead of
+    ``+=`` loses a path) and the factor 3 reaches ``sin`` through ``out.grad``.
+    """
+    ex = "ex-chain-sin"
+    for a0 in (0.7, -1.9, 2.4):
+        a = Value(a0, label="u")
+        try:
+            ok, s = call_answer(fn, a)
+        except Exception as exc:
+            return failed(ex, f"your function raised {type(exc).__name__}: {exc}")
+        if not ok:
+            return not_attempted(ex)
+        if not isinstance(s, Value):
+            return failed(ex, f"your function should return a Value, got {type(s).__name__}")
+        if s is a:
+            return failed(ex, "your function returned its input: build a new Value for sin(u)")
+        if not math.isclose(s.data, math.sin(a0), rel_tol=1e-9, abs_tol=1e-12):
+            return failed(
+                ex, f"the forward value is wrong: sin({a0}) = {math.sin(a0):.6g}, got {s.data:.6g}"
+            )
+        if not any(p is a for p in s._parents):
+            return failed(
+                ex,
+                "the new Value does not list `u` among its parents (`_parents=(u,)`), so "
+                "backward() never reaches `u`",
+            )
+        loss = s * 3.0 + a
+        try:
+            loss.backward()
+        except Exception as exc:
+            return failed(ex, f"backward() raised {type(exc).__name__}: {exc}")
+        right = 3.0 * math.cos(a0) + 1.0
+        g = a.grad
+        if math.isclose(g, right, rel_tol=1e-9, abs_tol=1e-12):
+            continue
+        wrong = {
+            "only the direct path reached `u`: did you set `out._backward = _backward`?": 1.0,
+            "`u.grad = ...` overwrites the gradient that arrived along the other path: "
+            "accumulate with `u.grad += ...`": 3.0 * math.cos(a0),
+            "the gradient arriving from above is not used: multiply the local derivative by "
+            "`out.grad` (chain rule)": math.cos(a0) + 1.0,
+            "the local derivative should be cos(u), not sin(u)": 3.0 * math.sin(a0) + 1.0,
+            "the sign is flipped: d sin(u)/du = +cos(u)": -3.0 * math.cos(a0) + 1.0,
+            "the local derivative is evaluated at the output: it is cos(u), not cos(sin(u))": (
+                3.0 * math.cos(math.sin(a0)) + 1.0
+            ),
+        }
+        for message, value in wrong.items():
+            if math.isclose(g, value, rel_tol=1e-9, abs_tol=1e-12):
+                return failed(
+                    ex, f"{message} (for u = {a0}: u.grad = {g:.6g}, expected {right:.6g})"
+                )
+        return failed(
+            ex,
+            f"for L = 3·sin(u) + u with u = {a0}, u.grad should be 3·cos(u) + 1 = {right:.6g}, "
+            f"got {g:.6g}",
+        )
+    return passed(ex, "well done: sin's gradient agrees with 3·cos(u) + 1 through both paths.")

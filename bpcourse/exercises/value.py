@@ -198,7 +198,7 @@ def _check_node(exercise: str, out: Any, operands: Iterable[Node], value: float)
         return failed(
             exercise,
             "the new node does not list its operands in _parents, so backward() could never "
-            "reach them: pass (a, b) (or (a,)) as the parents",
+            "reach them: pass (u, v) (or (u,)) as the parents",
         )
     return None
 
@@ -210,7 +210,7 @@ def _run_backward(out: Any, upstream: float) -> None:
 
 # ------------------------------------------------------------------ step 1: add
 def check_add(fn: Callable[[Any, Any], Any]) -> Feedback:
-    """``fn(a, b)`` returns the node ``a + b`` with a ``_backward`` that adds ``out.grad``
+    """``fn(u, v)`` returns the node ``u + v`` with a ``_backward`` that adds ``out.grad``
     to both operands' ``grad``."""
     ex = "ex-value-add"
     a, b = Node(2.0), Node(-3.0)
@@ -237,14 +237,14 @@ def check_add(fn: Callable[[Any, Any], Any]) -> Feedback:
     if _close(a.grad, 0.5):
         return failed(
             ex,
-            "`a.grad = ...` overwrote the gradient that another path had already put there: "
-            "accumulate with `a.grad += out.grad` (a node used twice sums both paths)",
+            "`u.grad = ...` overwrote the gradient that another path had already put there: "
+            "accumulate with `u.grad += out.grad` (a node used twice sums both paths)",
         )
     if not (_close(a.grad, 0.75) and _close(b.grad, 0.5)):
         return failed(
             ex,
             f"with out.grad = 0.5 the operands should each receive 0.5 (add distributes); "
-            f"got a: +{a.grad - 0.25:.4g}, b: +{b.grad:.4g}",
+            f"got u: +{a.grad - 0.25:.4g}, v: +{b.grad:.4g}",
         )
     x = Node(1.5)  # x + x: the same node in both slots
     early, twice = _call(ex, fn, x, x)
@@ -254,7 +254,7 @@ def check_add(fn: Callable[[Any, Any], Any]) -> Feedback:
     if not _close(x.grad, 2.0):
         return failed(
             ex,
-            f"for x + x, x.grad should be 2 (one path per operand), got {x.grad:.4g}: use "
+            f"for u + u, u.grad should be 2 (one path per operand), got {x.grad:.4g}: use "
             "+= for both operands",
         )
     return passed(ex, "well done: + distributes the gradient to both operands, and adds.")
@@ -262,8 +262,8 @@ def check_add(fn: Callable[[Any, Any], Any]) -> Feedback:
 
 # ------------------------------------------------------------------ step 2: mul
 def check_mul(fn: Callable[[Any, Any], Any]) -> Feedback:
-    """``fn(a, b)`` returns the node ``a * b``; its ``_backward`` adds ``b.data * out.grad``
-    to ``a.grad`` and ``a.data * out.grad`` to ``b.grad``."""
+    """``fn(u, v)`` returns the node ``u * v``; its ``_backward`` adds ``v.data * out.grad``
+    to ``u.grad`` and ``u.data * out.grad`` to ``v.grad``."""
     ex = "ex-value-mul"
     a, b = Node(2.0), Node(-3.0)
     early, out = _call(ex, fn, a, b)
@@ -284,8 +284,8 @@ def check_mul(fn: Callable[[Any, Any], Any]) -> Feedback:
     if _close(ga, 2.0 * 0.5) and _close(gb, -3.0 * 0.5):
         return failed(
             ex,
-            "each operand got its own value as local derivative: ∂(ab)/∂a = b, the *other* "
-            "operand (multiply swaps): a.grad += b.data * out.grad",
+            "each operand got its own value as local derivative: ∂(uv)/∂u = v, the *other* "
+            "operand (multiply swaps): u.grad += v.data * out.grad",
         )
     if _close(ga, -3.0) and _close(gb, 2.0):
         return failed(
@@ -296,14 +296,14 @@ def check_mul(fn: Callable[[Any, Any], Any]) -> Feedback:
     if _close(a.grad, -1.5):
         return failed(
             ex,
-            "`a.grad = ...` overwrote the gradient another path had already put there: "
+            "`u.grad = ...` overwrote the gradient another path had already put there: "
             "accumulate with +=",
         )
     if not (_close(ga, -1.5) and _close(gb, 1.0)):
         return failed(
             ex,
-            f"for a = 2, b = -3 and out.grad = 0.5, a should receive b·0.5 = -1.5 and b "
-            f"should receive a·0.5 = 1; got {ga:.4g} and {gb:.4g}",
+            f"for u = 2, v = -3 and out.grad = 0.5, u should receive v·0.5 = -1.5 and v "
+            f"should receive u·0.5 = 1; got {ga:.4g} and {gb:.4g}",
         )
     x = Node(1.5)
     early, sq = _call(ex, fn, x, x)
@@ -313,7 +313,7 @@ def check_mul(fn: Callable[[Any, Any], Any]) -> Feedback:
     if not _close(x.grad, 3.0):
         return failed(
             ex,
-            f"for x * x (x = 1.5), x.grad should be 2x = 3: one contribution per operand "
+            f"for u * u (u = 1.5), u.grad should be 2u = 3: one contribution per operand "
             f"slot, added; got {x.grad:.4g}",
         )
     return passed(ex, "well done: * swaps the operands' values into their gradients.")
@@ -321,8 +321,8 @@ def check_mul(fn: Callable[[Any, Any], Any]) -> Feedback:
 
 # ------------------------------------------------------------------ step 3: tanh
 def check_tanh(fn: Callable[[Any], Any]) -> Feedback:
-    """``fn(a)`` returns the node ``tanh(a)``; its ``_backward`` adds
-    ``(1 - t**2) * out.grad`` to ``a.grad``, with ``t`` the output."""
+    """``fn(u)`` returns the node ``tanh(u)``; its ``_backward`` adds
+    ``(1 - out.data**2) * out.grad`` to ``u.grad``."""
     ex = "ex-value-tanh"
     a0 = 0.8
     a = Node(a0)
@@ -343,14 +343,12 @@ def check_tanh(fn: Callable[[Any], Any]) -> Feedback:
         _run_backward(twice, 1.0)
         _run_backward(twice, 1.0)  # the same node reached twice: += keeps both
         if _close(x.grad, 1 - math.tanh(-0.4) ** 2):
-            return failed(ex, "`a.grad = ...` overwrites earlier paths: accumulate with +=")
+            return failed(ex, "`u.grad = ...` overwrites earlier paths: accumulate with +=")
         return passed(ex, "well done: tanh' = 1 - tanh², computed from the output.")
     wrong = {
-        "tanh' written as tanh: the local derivative is 1 - tanh(a)², not tanh(a)": t * 0.5,
-        "the derivative is taken at the input: 1 - a² is not tanh'(a); use the output t, 1 - t²": (
-            1 - a0 * a0
-        )
-        * 0.5,
+        "tanh' written as tanh: the local derivative is 1 - tanh(u)², not tanh(u)": t * 0.5,
+        "the derivative is taken at the input: 1 - u² is not tanh'(u); use the output, "
+        "1 - out.data²": (1 - a0 * a0) * 0.5,
         "the gradient arriving from above is not used: multiply by out.grad": 1 - t * t,
         "the sign is flipped: tanh' = 1 - tanh² is positive": -right,
     }
@@ -358,10 +356,10 @@ def check_tanh(fn: Callable[[Any], Any]) -> Feedback:
         if _close(g, value):
             return failed(ex, message)
     if _close(a.grad, right):
-        return failed(ex, "`a.grad = ...` overwrote the earlier gradient: accumulate with +=")
+        return failed(ex, "`u.grad = ...` overwrote the earlier gradient: accumulate with +=")
     if g == 0:
         return failed(ex, "out._backward does nothing: assign out._backward = _backward")
-    return failed(ex, f"with out.grad = 0.5 at a = {a0}, a should receive {right:.6g}, got {g:.6g}")
+    return failed(ex, f"with out.grad = 0.5 at u = {a0}, u should receive {right:.6g}, got {g:.6g}")
 
 
 # ------------------------------------------------------------------ step 4: the order

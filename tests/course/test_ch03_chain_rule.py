@@ -333,6 +333,7 @@ def test_reference_answers_pass():
     ex.check_chain_grad(ex.chain_grad_w1).raise_if_failed()
     ex.check_shared_grad_z(ex.shared_grad_w).raise_if_failed()
     ex.check_sin_op(_sin(lambda a, out: math.cos(a.data) * out.grad)).raise_if_failed()
+    ex.check_value_sin(_sin(lambda a, out: math.cos(a.data) * out.grad)).raise_if_failed()
 
 
 def test_reference_chain_gradient_matches_central_differences():
@@ -461,7 +462,7 @@ def test_notebook_has_five_exercises_each_with_a_solution_and_checked_solutions(
     assert len(exercises) >= 5
     assert set(exercises) <= solutions
     code = [c.source for c in _cells() if c.cell_type == "code"]
-    for check in ("ex.check_chain_grad", "ex.check_shared_grad_z", "ex.check_sin_op"):
+    for check in ("ex.check_chain_grad", "ex.check_shared_grad_z", "ex.check_value_sin"):
         assert any(check in s and ".raise_if_failed()" in s for s in code)
         assert any(s.strip().startswith(f"{check}(") for s in code)  # the learner's check
     # the reader builds Value: one exercise per step, each checked
@@ -543,7 +544,7 @@ def test_value_reference_and_right_answers_pass():
 @pytest.mark.parametrize(
     ("checker", "answer", "words"),
     [
-        (vex.check_add, _add(assign=True), "accumulate with `a.grad += out.grad`"),
+        (vex.check_add, _add(assign=True), "accumulate with `u.grad += out.grad`"),
         (vex.check_add, _add(use_out=False), "arriving from above is not used"),
         (vex.check_add, _add(backward=False), "out._backward does nothing"),
         (vex.check_add, _add(parents=False), "_parents"),
