@@ -155,7 +155,7 @@ def _num(v: float) -> str:
     return f"{v:.3g}" if abs(v) >= 1e-3 else f"{v:.2e}"
 
 
-def draw_network(ax: Any, trace: dict[str, Any], step: int = 0, fontsize: float = 8.0) -> None:
+def draw_network(ax: Any, trace: dict[str, Any], step: int = 0, fontsize: float = 9.0) -> None:
     """Draw a worked network on ``ax`` as the backward pass stands after ``step``.
 
     Nodes show their forward values (and, once computed, ∂L/∂ŷ, ∂L/∂a and the deltas);
@@ -177,7 +177,7 @@ def draw_network(ax: Any, trace: dict[str, Any], step: int = 0, fontsize: float 
         "hid": [0.6, -0.6],
         "out": [0.0] if n_out == 1 else [0.6, -0.6],
     }
-    w_box, h_box, in_width = 0.78, 0.5, 0.55
+    w_box, h_box, in_width = 0.86, 0.56, 0.55
 
     def node(cx, cy, lines, new=False, width=w_box, dashed=False):
         ax.add_patch(
@@ -365,7 +365,7 @@ def network_explorer() -> Explorer:
         },
         describe=describe_network_step,
         title="The backward pass through the worked network, one step at a time",
-        figsize=(8.6, 3.9),
+        figsize=(8.0, 4.2),
         dpi=80,
     )
 
