@@ -40,8 +40,8 @@ __all__ = [
 ]
 
 _SHAPE_HINT = (
-    " With rows as examples: Delta2 is (n, k), W2 is (k, h), so Delta2 @ W2 is (n, h), "
-    "the shape of Z1; no transpose is needed there."
+    " With rows as examples: Delta2 is (n, n_out), W2 is (n_out, n_hid), so Delta2 @ W2 is "
+    "(n, n_hid), the shape of Z1; no transpose is needed there."
 )
 
 
