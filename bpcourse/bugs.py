@@ -9,14 +9,16 @@ show the fix (:func:`backward`, the correct version). Never use a buggy one for 
 The network is the two-layer one of the chapter, in the bpkit convention (rows are
 examples, ``W`` has shape ``(n_out, n_in)``)::
 
-    X (n, n_in) -> Z1 = X W1^T + b1 (n, h) -> A1 = f(Z1) -> Z2 = A1 W2^T + b2 (n, k) -> Y = g(Z2)
+    X (n, n_in) -> Z1 = X W1^T + b1 (n, h) -> A1 = f(Z1) -> Z2 = A1 W2^T + b2 (n, k) -> Y_hat = g(Z2)
 
-with the loss :math:`L = \frac{1}{2n}\sum_{i,j} (Y_{ij} - T_{ij})^2` (for one example and
-one output: :math:`\frac12 (y - t)^2`). The correct backward pass is
+with the book's loss, :func:`bpkit.mse` with its default reduction: the mean over all
+:math:`N = n k` entries, :math:`L = \frac{1}{N}\sum_{i,j} (\hat Y_{ij} - Y_{ij})^2` (for one
+example and one output: :math:`(\hat y - y)^2`). ``Y`` is the target, ``Y_hat`` the
+prediction. The correct backward pass is
 
 .. math::
 
-    \Delta_2 = \tfrac1n (Y - T) \odot g'(Z_2),\quad
+    \Delta_2 = \tfrac2N (\hat Y - Y) \odot g'(Z_2),\quad
     dW_2 = \Delta_2^\top A_1,\quad db_2 = \textstyle\sum_i \Delta_{2,i},\\
     \Delta_1 = (\Delta_2 W_2) \odot f'(Z_1),\quad
     dW_1 = \Delta_1^\top X,\quad db_1 = \textstyle\sum_i \Delta_{1,i}.
@@ -37,6 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from bpkit.activations import get_activation
 from bpkit.gradcheck import GradcheckReport, gradcheck
 from bpkit.layers import as_generator
+from bpkit.losses import mse
 
 Array = NDArray[np.floating]
 Params = dict[str, Array]
@@ -58,7 +61,7 @@ def init_params(
     }
 
 
-def _check_inputs(params: Params, X: ArrayLike, T: ArrayLike | None = None):
+def _check_inputs(params: Params, X: ArrayLike, Y: ArrayLike | None = None):
     missing = [k for k in PARAM_SHAPES if k not in params]
     if missing:
         raise ValueError(f"params is missing {missing}; it needs {PARAM_SHAPES}")
@@ -73,23 +76,23 @@ def _check_inputs(params: Params, X: ArrayLike, T: ArrayLike | None = None):
             f"W2 has shape {W2.shape} but W1 has {W1.shape}: W2 needs {W1.shape[0]} columns, "
             "one per hidden unit"
         )
-    if T is not None:
-        T = np.asarray(T, dtype=np.float64)
-        if T.shape != (X.shape[0], W2.shape[0]):
+    if Y is not None:
+        Y = np.asarray(Y, dtype=np.float64)
+        if Y.shape != (X.shape[0], W2.shape[0]):
             raise ValueError(
-                f"T must have shape {(X.shape[0], W2.shape[0])} (one row per example); "
-                f"got {T.shape}"
+                f"the targets Y must have shape {(X.shape[0], W2.shape[0])} (one row per "
+                f"example); got {Y.shape}"
             )
-    return X, T
+    return X, Y
 
 
 def forward(
     params: Params, X: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> dict[str, Array]:
-    r"""The forward pass; returns the cache ``{"X", "Z1", "A1", "Z2", "Y"}``.
+    r"""The forward pass; returns the cache ``{"X", "Z1", "A1", "Z2", "Y_hat"}``.
 
     :math:`Z_1 = X W_1^\top + b_1` (n, h), :math:`A_1 = f(Z_1)`,
-    :math:`Z_2 = A_1 W_2^\top + b_2` (n, k), :math:`Y = g(Z_2)`.
+    :math:`Z_2 = A_1 W_2^\top + b_2` (n, k), :math:`\hat Y = g(Z_2)`.
     """
     X, _ = _check_inputs(params, X)
     f, _ = get_activation(hidden)
@@ -97,34 +100,34 @@ def forward(
     Z1 = X @ params["W1"].T + params["b1"]
     A1 = f(Z1)
     Z2 = A1 @ params["W2"].T + params["b2"]
-    return {"X": X, "Z1": Z1, "A1": A1, "Z2": Z2, "Y": g(Z2)}
+    return {"X": X, "Z1": Z1, "A1": A1, "Z2": Z2, "Y_hat": g(Z2)}
 
 
 def loss(
-    params: Params, X: ArrayLike, T: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
+    params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> float:
-    r""":math:`L = \frac{1}{2n}\sum_{i,j}(Y_{ij} - T_{ij})^2`, a mean over the ``n`` examples."""
-    X, T = _check_inputs(params, X, T)
-    Y = forward(params, X, hidden, output)["Y"]
-    return float(0.5 * np.sum((Y - T) ** 2) / X.shape[0])
+    r""":math:`L = \frac{1}{N}\sum_{i,j}(\hat Y_{ij} - Y_{ij})^2` over all ``N`` entries:
+    ``bpkit.mse(Y_hat, Y)``, the loss ``train(..., loss="mse")`` minimises."""
+    X, Y = _check_inputs(params, X, Y)
+    return mse(forward(params, X, hidden, output)["Y_hat"], Y)
 
 
 def backward(
-    params: Params, X: ArrayLike, T: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
+    params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> Params:
     r"""The **correct** backward pass (the fix for every bug below); returns ``{"W1", ...}``.
 
     Shapes: ``Delta2`` (n, k), ``dW2`` (k, h), ``Delta1`` (n, h), ``dW1`` (h, n_in).
     """
-    X, T = _check_inputs(params, X, T)
+    X, Y = _check_inputs(params, X, Y)
     c = forward(params, X, hidden, output)
     _, f_grad = get_activation(hidden)
     _, g_grad = get_activation(output)
-    n = X.shape[0]
-    # dL/dY for the mean loss (1/2n) sum (Y - T)^2
-    dY = (c["Y"] - T) / n
-    # output delta: dL/dZ2 = dL/dY * g'(Z2), the output activation's derivative included
-    D2 = dY * g_grad(c["Z2"])
+    Y_hat = c["Y_hat"]
+    # dL/dY_hat for the mean over all N entries, (1/N) sum (Y_hat - Y)^2
+    dY_hat = 2 * (Y_hat - Y) / Y_hat.size
+    # output delta: dL/dZ2 = dL/dY_hat * g'(Z2), the output activation's derivative included
+    D2 = dY_hat * g_grad(c["Z2"])
     # dL/dW2 = Delta2^T A1, dL/db2 = column sums of Delta2
     dW2, db2 = D2.T @ c["A1"], D2.sum(axis=0)
     # hidden delta: dL/dZ1 = (Delta2 W2) * f'(Z1)
@@ -136,22 +139,22 @@ def backward(
 
 # ------------------------------------------------------------------------ the bugs
 def backward_missing_output_derivative(
-    params: Params, X: ArrayLike, T: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
+    params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> Params:
-    r"""BUG (deliberate): the output delta is :math:`\frac1n(Y - T)`; the factor
+    r"""BUG (deliberate): the output delta is :math:`\frac2N(\hat Y - Y)`; the factor
     :math:`g'(Z_2)` is missing. (That shortcut is right only for a sigmoid output paired
     with cross-entropy, or a linear output with squared error, not for sigmoid + squared error.)
-    Fix: ``Delta2 = (Y - T) / n * g'(Z2)``."""
-    X, T = _check_inputs(params, X, T)
+    Fix: ``Delta2 = 2 * (Y_hat - Y) / N * g'(Z2)``."""
+    X, Y = _check_inputs(params, X, Y)
     c = forward(params, X, hidden, output)
     _, f_grad = get_activation(hidden)
-    D2 = (c["Y"] - T) / X.shape[0]  # BUG: * g'(Z2) left out
+    D2 = 2 * (c["Y_hat"] - Y) / Y.size  # BUG: * g'(Z2) left out
     D1 = (D2 @ params["W2"]) * f_grad(c["Z1"])
     return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ c["A1"], "b2": D2.sum(axis=0)}
 
 
 def backward_sigmoid_grad_of_preactivation(
-    params: Params, X: ArrayLike, T: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
+    params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> Params:
     r"""BUG (deliberate): ``sigmoid_derivative(x) = x * (1 - x)`` is called with the
     pre-activation :math:`Z` instead of the activation :math:`A = \sigma(Z)`, in both
@@ -159,59 +162,60 @@ def backward_sigmoid_grad_of_preactivation(
     Fix: ``A * (1 - A)``, or ``sigmoid_grad(Z)``, which takes ``Z``. Needs sigmoid layers."""
     if hidden != "sigmoid" or output != "sigmoid":
         raise ValueError("this bug is about sigmoid layers: use hidden='sigmoid', output='sigmoid'")
-    X, T = _check_inputs(params, X, T)
+    X, Y = _check_inputs(params, X, Y)
     c = forward(params, X, hidden, output)
     Z1, Z2 = c["Z1"], c["Z2"]
-    D2 = (c["Y"] - T) / X.shape[0] * (Z2 * (1 - Z2))  # BUG: should be Y * (1 - Y)
+    D2 = 2 * (c["Y_hat"] - Y) / Y.size * (Z2 * (1 - Z2))  # BUG: should be Y_hat * (1 - Y_hat)
     D1 = (D2 @ params["W2"]) * (Z1 * (1 - Z1))  # BUG: should be A1 * (1 - A1)
     return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ c["A1"], "b2": D2.sum(axis=0)}
 
 
 def backward_tanh_grad_as_tanh(
-    params: Params, X: ArrayLike, T: ArrayLike, hidden: str = "tanh", output: str = "sigmoid"
+    params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "tanh", output: str = "sigmoid"
 ) -> Params:
     r"""BUG (deliberate): the derivative of a tanh hidden layer is written as
     :math:`\tanh(z)` instead of :math:`1 - \tanh^2(z)`. Fix: ``1 - np.tanh(Z1) ** 2``.
     Needs ``hidden="tanh"``; the output layer is handled correctly."""
     if hidden != "tanh":
         raise ValueError("this bug is about a tanh hidden layer: use hidden='tanh'")
-    X, T = _check_inputs(params, X, T)
+    X, Y = _check_inputs(params, X, Y)
     c = forward(params, X, hidden, output)
     _, g_grad = get_activation(output)
-    D2 = (c["Y"] - T) / X.shape[0] * g_grad(c["Z2"])
+    D2 = 2 * (c["Y_hat"] - Y) / Y.size * g_grad(c["Z2"])
     D1 = (D2 @ params["W2"]) * np.tanh(c["Z1"])  # BUG: tanh' is 1 - tanh^2, not tanh
     return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ c["A1"], "b2": D2.sum(axis=0)}
 
 
 def backward_missing_transpose(
-    params: Params, X: ArrayLike, T: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
+    params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> Params:
     r"""BUG (deliberate): the first layer's weight gradient is computed as
     :math:`X^\top \Delta_1` (shape ``(n_in, h)``), the habit of the column convention,
     instead of :math:`\Delta_1^\top X` (shape ``(h, n_in)``, the shape of ``W1``).
     When ``n_in == h`` the shapes agree and nothing but a gradient check notices.
     Fix: ``dW1 = Delta1.T @ X``."""
-    grads = backward(params, X, T, hidden, output)
+    grads = backward(params, X, Y, hidden, output)
     X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
     c = forward(params, X, hidden, output)
     _, f_grad = get_activation(hidden)
     _, g_grad = get_activation(output)
-    D2 = (c["Y"] - np.asarray(T)) / X.shape[0] * g_grad(c["Z2"])
+    D2 = 2 * (c["Y_hat"] - Y) / Y.size * g_grad(c["Z2"])
     D1 = (D2 @ params["W2"]) * f_grad(c["Z1"])
     grads["W1"] = X.T @ D1  # BUG: the transpose of Delta1^T X
     return grads
 
 
 def backward_sum_instead_of_mean(
-    params: Params, X: ArrayLike, T: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
+    params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> Params:
-    r"""BUG (deliberate): the loss is a mean over the batch, :math:`\frac{1}{2n}\sum`, but
-    the gradient starts from :math:`Y - T` as if the loss were the sum
-    :math:`\frac12\sum`, so every gradient is ``n`` times too large.
-    Fix: ``dY = (Y - T) / n`` (or make the loss a sum as well)."""
-    grads = backward(params, X, T, hidden, output)
-    n = np.asarray(X).shape[0]
-    return {k: n * v for k, v in grads.items()}  # BUG: the 1/n of the mean is missing
+    r"""BUG (deliberate): the loss is a mean over the ``N`` entries, :math:`\frac1N\sum`, but
+    the gradient starts from :math:`2(\hat Y - Y)` as if the loss were the sum
+    :math:`\sum`, so every gradient is ``N`` times too large (``N = n`` with one output).
+    Fix: ``dY_hat = 2 * (Y_hat - Y) / N`` (or make the loss a sum as well)."""
+    grads = backward(params, X, Y, hidden, output)
+    N = np.asarray(Y).size
+    return {k: N * v for k, v in grads.items()}  # BUG: the 1/N of the mean is missing
 
 
 @dataclass(frozen=True)
@@ -231,8 +235,8 @@ BUGS: tuple[Bug, ...] = (
     Bug(
         "missing output derivative",
         backward_missing_output_derivative,
-        "the output delta is (Y - T)/n without the output activation's derivative g'(Z2)",
-        "Delta2 = (Y - T) / n * g'(Z2)",
+        "the output delta is 2(Y_hat - Y)/N without the output activation's derivative g'(Z2)",
+        "Delta2 = 2 * (Y_hat - Y) / N * g'(Z2)",
     ),
     Bug(
         "x(1 - x) of the pre-activation",
@@ -258,7 +262,7 @@ BUGS: tuple[Bug, ...] = (
         "sum vs mean",
         backward_sum_instead_of_mean,
         "the loss averages over the batch but the gradient sums",
-        "dY = (Y - T) / n",
+        "dY_hat = 2 * (Y_hat - Y) / N",
     ),
 )
 """The five classic bugs, in the order the chapter shows them."""
@@ -268,16 +272,16 @@ def check(
     backward_fn: Callable[..., Params],
     params: Params,
     X: ArrayLike,
-    T: ArrayLike,
+    Y: ArrayLike,
     hidden: str = "sigmoid",
     output: str = "sigmoid",
     tol: float = 1e-7,
 ) -> GradcheckReport:
-    """Gradient-check ``backward_fn`` (same signature as :func:`backward`) on ``(X, T)``.
+    """Gradient-check ``backward_fn`` (same signature as :func:`backward`) on ``(X, Y)``.
 
     The parameters are copied, so ``params`` is left untouched.
     """
     p = {k: np.array(v, dtype=np.float64) for k, v in params.items()}
     X = np.asarray(X, dtype=np.float64)
-    grads = backward_fn(p, X, T, hidden, output)
-    return gradcheck(lambda: loss(p, X, T, hidden, output), p, grads, tol=tol)
+    grads = backward_fn(p, X, Y, hidden, output)
+    return gradcheck(lambda: loss(p, X, Y, hidden, output), p, grads, tol=tol)

@@ -2,11 +2,11 @@ r"""Plain gradient descent on a function, and the stability threshold of a quadr
 
 One step moves against the gradient, scaled by the learning rate :math:`\eta > 0`:
 
-.. math:: x_{k+1} = x_k - \eta \, \nabla f(x_k)
+.. math:: x_{t+1} = x_t - \eta \, \nabla f(x_t)
 
-On a quadratic bowl :math:`f(x) = \tfrac12 (x - x^*)^\top A (x - x^*)` with a symmetric
-positive-definite Hessian :math:`A`, the error obeys :math:`x_{k+1} - x^* = (I - \eta A)
-(x_k - x^*)`: along the eigenvector with eigenvalue :math:`\lambda_i` it is multiplied by
+On a quadratic bowl :math:`f(x) = \tfrac12 (x - x^*)^\top H (x - x^*)` with a symmetric
+positive-definite Hessian :math:`H`, the error obeys :math:`x_{t+1} - x^* = (I - \eta H)
+(x_t - x^*)`: along the eigenvector with eigenvalue :math:`\lambda_i` it is multiplied by
 :math:`1 - \eta\lambda_i` at every step. Every factor has magnitude below 1, so the run
 converges, exactly when :math:`\eta < 2 / \lambda_{\max}` (the stability threshold).
 """
@@ -105,18 +105,18 @@ def gradient_descent(
 
 
 def stability_threshold(hessian: ArrayLike) -> float:
-    r"""The largest stable learning rate on a quadratic, :math:`2 / \lambda_{\max}(A)`.
+    r"""The largest stable learning rate on a quadratic, :math:`2 / \lambda_{\max}(H)`.
 
-    ``hessian`` is the symmetric positive-definite :math:`A` of shape ``(d, d)`` (a
+    ``hessian`` is the symmetric positive-definite :math:`H` of shape ``(d, d)`` (a
     number for ``d = 1``). Gradient descent converges for :math:`0 < \eta < 2/\lambda_{\max}`
     and diverges for :math:`\eta > 2/\lambda_{\max}`.
     """
-    A = np.atleast_2d(np.asarray(hessian, dtype=np.float64))
-    if A.ndim != 2 or A.shape[0] != A.shape[1]:
-        raise ValueError(f"the Hessian must be a square matrix; got shape {A.shape}")
-    if not np.allclose(A, A.T, rtol=1e-10, atol=1e-12):
-        raise ValueError("the Hessian must be symmetric (A == A.T): a Hessian always is")
-    lam = np.linalg.eigvalsh(A)
+    H = np.atleast_2d(np.asarray(hessian, dtype=np.float64))
+    if H.ndim != 2 or H.shape[0] != H.shape[1]:
+        raise ValueError(f"the Hessian must be a square matrix; got shape {H.shape}")
+    if not np.allclose(H, H.T, rtol=1e-10, atol=1e-12):
+        raise ValueError("the Hessian must be symmetric (H == H.T): a Hessian always is")
+    lam = np.linalg.eigvalsh(H)
     if lam[0] <= 0:
         raise ValueError(
             f"the Hessian must be positive definite (all eigenvalues > 0); its smallest "

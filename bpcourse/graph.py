@@ -26,6 +26,14 @@ from bpkit.engine import Value
 # The operations whose local derivatives this module knows (the ops of bpkit.engine).
 KNOWN_OPS = ("+", "*", "**k", "exp", "log", "tanh", "sigmoid", "relu")
 
+# CS231n's gate patterns: what an operation does to the gradient arriving from above.
+GATE_PATTERNS = {
+    "+": "add: distributes",
+    "*": "multiply: swaps",
+    "relu": "max: routes",
+}
+FORK_PATTERN = "fork: gradients add"
+
 
 @dataclass(frozen=True)
 class Edge:
@@ -67,6 +75,11 @@ class BackwardStep:
     step: int
     ran: int | None
     grads: tuple[float, ...]
+
+
+def is_constant(node: Value) -> bool:
+    """A leaf with no label: a number written into the expression (the -1 of ``-y``)."""
+    return not node._parents and not node.label
 
 
 def node_name(node: Value) -> str:
@@ -228,6 +241,8 @@ def draw_graph(
     show_local: bool = True,
     title: str | None = None,
     fontsize: float = 8.5,
+    patterns: bool = False,
+    unused: tuple[str, ...] = (),
 ) -> Any:
     """Draw the graph on ``ax`` (a new figure if ``None``); return the figure.
 
@@ -235,6 +250,12 @@ def draw_graph(
     overrides the nodes' current ``.grad``, e.g. a :class:`BackwardStep`'s). Each edge
     is labelled with its local derivative. ``ran`` highlights the node whose
     ``_backward`` has just run (orange) and the parents it sent gradient to (blue).
+
+    ``patterns`` writes CS231n's gate pattern under each ``+``, ``*`` and ``relu`` node
+    (add distributes, multiply swaps, max routes) and marks every fork, a node used more
+    than once, where the gradients of its paths add. Constants (unlabelled leaves) and the
+    nodes named in ``unused`` (a target, say) are drawn grey with "grad ... (unused)": the
+    backward pass computes a gradient for every leaf, but nothing ever updates them.
     """
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
     from matplotlib.path import Path
@@ -256,9 +277,13 @@ def draw_graph(
     fig = ax.figure
     w, h = 0.7, 0.62  # box size in (column, row) units
     receivers = {e.parent for e in graph.edges if e.child == ran}
+    uses: dict[int, int] = {}
+    for e in graph.edges:
+        uses[e.parent] = uses.get(e.parent, 0) + 1
+    idle = {i for i, v in enumerate(graph.nodes) if is_constant(v) or node_name(v) in unused}
     for i, (x, y) in pos.items():
         node = graph.nodes[i]
-        fill = "white"
+        fill = "#e6e6e6" if i in idle else "white"
         if i in receivers:
             fill = PALETTE["sky"]
         if i == ran:
@@ -279,16 +304,43 @@ def draw_graph(
         )
         name = node_name(node)
         head = f"{name}  [{node._op}]" if node._op and node.label else name
+        grad_text = f"grad {grads[i]:.4g}" + (" (unused)" if i in idle else "")
         ax.text(
             x,
             y,
-            f"{head}\nvalue {node.data:.4g}\ngrad {grads[i]:.4g}",
+            f"{head}\nvalue {node.data:.4g}\n{grad_text}",
             ha="center",
             va="center",
             fontsize=fontsize,
             zorder=3,
-            color="black",
+            color="#555555" if i in idle else "black",
         )
+        if patterns:
+            below = GATE_PATTERNS.get(node._op)
+            if below:
+                ax.text(
+                    x,
+                    y - h / 2 - 0.05,
+                    below,
+                    ha="center",
+                    va="top",
+                    fontsize=fontsize - 1,
+                    style="italic",
+                    color=PALETTE["blue"],
+                    zorder=3,
+                )
+            if uses.get(i, 0) > 1:
+                ax.text(
+                    x,
+                    y + h / 2 + 0.05,
+                    FORK_PATTERN,
+                    ha="center",
+                    va="bottom",
+                    fontsize=fontsize - 1,
+                    style="italic",
+                    color=PALETTE["vermillion"],
+                    zorder=3,
+                )
     # Edges are quadratic Bezier curves in data coordinates. Parallel edges (the same
     # parent used twice by one node) bend apart; an edge that skips a column bends away
     # from the middle of the figure, around the nodes it passes.
@@ -332,6 +384,8 @@ def draw_graph(
                 zorder=4,
                 bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"},
             )
+    if patterns:  # room for the pattern labels above and below the boxes
+        lo, hi = lo - 0.25, hi + 0.25
     ax.set_xlim(-0.55, n_cols - 0.45)
     ax.set_ylim(lo, hi)
     ax.set_xticks(range(n_cols))
@@ -352,6 +406,11 @@ def describe_step(graph: Graph, step: BackwardStep) -> str:
     node = graph.nodes[step.ran]
     name = graph.name(step.ran)
     if not node._parents:
+        if is_constant(node):
+            return (
+                f"Step {step.step}: {name} is a constant leaf: its _backward does nothing, and "
+                f"its gradient {step.grads[step.ran]:.4g} is computed but never used."
+            )
         return (
             f"Step {step.step}: {name} is a leaf, so its _backward does nothing; "
             f"its gradient stays {step.grads[step.ran]:.4g}."

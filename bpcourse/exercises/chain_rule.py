@@ -274,3 +274,182 @@ def check_sin_op(fn: Callable[[Value], Value]) -> Feedback:
             f"got {g:.6g}",
         )
     return passed(ex, "well done: sin's gradient agrees with 3·cos(a) + 1 through both paths.")
+
+
+# =====================================================================================
+# Checkers for the chapter as rewritten for issue 12, in the book's notation: the target
+# is y, the prediction y_hat, layers are superscripts, and the loss is the book's squared
+# error with no 1/2, L = (y_hat - y)^2.
+# =====================================================================================
+CHAIN_CASES: tuple[tuple[float, float, float, float, float], ...] = (
+    # (w1, w2, w3, x, y)
+    (0.8, -1.3, 0.7, 1.5, 0.25),
+    (-0.4, 0.9, 1.6, -2.0, -0.5),
+    (1.2, 0.5, -0.8, 0.7, 1.0),
+)
+
+
+def chain_forward(w1: float, w2: float, w3: float, x: float, y: float) -> dict:
+    r""":math:`a^{(1)} = \tanh(w^{(1)} x)`, :math:`a^{(2)} = \tanh(w^{(2)} a^{(1)})`,
+    :math:`\hat y = w^{(3)} a^{(2)}`, :math:`L = (\hat y - y)^2`."""
+    a1 = math.tanh(w1 * x)
+    a2 = math.tanh(w2 * a1)
+    y_hat = w3 * a2
+    return {"a1": a1, "a2": a2, "y_hat": y_hat, "L": (y_hat - y) ** 2}
+
+
+def chain_factors(w1: float, w2: float, w3: float, x: float, y: float) -> dict:
+    r"""The four factors of :math:`\partial L/\partial w^{(1)}`, one per link of the chain."""
+    f = chain_forward(w1, w2, w3, x, y)
+    return {
+        "dL/dy_hat": 2 * (f["y_hat"] - y),  # derivative of (y_hat - y)^2
+        "dy_hat/da2": w3,  # y_hat = w3 * a2
+        "da2/da1": (1.0 - f["a2"] ** 2) * w2,  # tanh'(w2 a1) = 1 - a2^2, times w2
+        "da1/dw1": (1.0 - f["a1"] ** 2) * x,  # tanh'(w1 x) = 1 - a1^2, times x
+    }
+
+
+def chain_grad_w1(w1: float, w2: float, w3: float, x: float, y: float) -> float:
+    """The reference dL/dw1: the product of the four factors."""
+    return float(np.prod(list(chain_factors(w1, w2, w3, x, y).values())))
+
+
+def _chain_mistakes() -> dict[str, Fn]:
+    def variant(**change: Callable[[dict, dict], float]) -> Fn:
+        def fn(w1, w2, w3, x, y):
+            f = chain_forward(w1, w2, w3, x, y)
+            k = chain_factors(w1, w2, w3, x, y)
+            for name, new in change.items():
+                k[name] = new(f, {"w1": w1, "w2": w2, "w3": w3, "x": x, "y": y})
+            return float(np.prod(list(k.values())))
+
+        return fn
+
+    return {
+        "the derivative of the first tanh, 1 - (a⁽¹⁾)², is missing from da⁽¹⁾/dw⁽¹⁾": variant(
+            **{"da1/dw1": lambda f, p: p["x"]}
+        ),
+        "the derivative of the second tanh, 1 - (a⁽²⁾)², is missing from da⁽²⁾/da⁽¹⁾": variant(
+            **{"da2/da1": lambda f, p: p["w2"]}
+        ),
+        "both tanh derivatives are missing: each layer contributes its activation's "
+        "derivative as well as its weight": variant(
+            **{"da1/dw1": lambda f, p: p["x"], "da2/da1": lambda f, p: p["w2"]}
+        ),
+        "tanh' is written as tanh: the derivative of tanh(z) is 1 - tanh(z)², not tanh(z)": (
+            variant(
+                **{
+                    "da1/dw1": lambda f, p: f["a1"] * p["x"],
+                    "da2/da1": lambda f, p: f["a2"] * p["w2"],
+                }
+            )
+        ),
+        "the factor x is missing from da⁽¹⁾/dw⁽¹⁾ = (1 - (a⁽¹⁾)²)·x, the inner derivative "
+        "of w⁽¹⁾x": variant(**{"da1/dw1": lambda f, p: 1.0 - f["a1"] ** 2}),
+        "the factor w⁽²⁾ is missing from da⁽²⁾/da⁽¹⁾ = (1 - (a⁽²⁾)²)·w⁽²⁾, the inner "
+        "derivative of w⁽²⁾a⁽¹⁾": variant(**{"da2/da1": lambda f, p: 1.0 - f["a2"] ** 2}),
+        "the factor dŷ/da⁽²⁾ = w⁽³⁾ is missing": variant(**{"dy_hat/da2": lambda f, p: 1.0}),
+        "the sign is flipped: dL/dŷ is 2(ŷ - y), not 2(y - ŷ)": variant(
+            **{"dL/dy_hat": lambda f, p: 2 * (p["y"] - f["y_hat"])}
+        ),
+        "off by a factor 2: L = (ŷ - y)² has no ½ in front, so dL/dŷ = 2(ŷ - y)": variant(
+            **{"dL/dy_hat": lambda f, p: f["y_hat"] - p["y"]}
+        ),
+    }
+
+
+def check_chain_grad(fn: Fn) -> Feedback:
+    r"""``fn(w1, w2, w3, x, y)`` should return :math:`\partial L/\partial w^{(1)}` for the
+    chain :math:`a^{(1)} = \tanh(w^{(1)} x)`, :math:`a^{(2)} = \tanh(w^{(2)} a^{(1)})`,
+    :math:`\hat y = w^{(3)} a^{(2)}`, :math:`L = (\hat y - y)^2`."""
+    return _check_scalar("ex-chain-three-layer", fn, chain_grad_w1, _chain_mistakes(), CHAIN_CASES)
+
+
+def _shared_z_mistakes() -> dict[str, Fn]:
+    def th(w, x):
+        return math.tanh(w * x)
+
+    return {
+        "only the direct path z → L is counted: the path through tanh(z) is missing; "
+        "a node used twice sums the gradients of both paths": lambda w, x: th(w, x) * x,
+        "only the path through tanh(z) is counted: the direct path z → L (the first factor "
+        "of z·tanh(z)) is missing; a node used twice sums both paths": lambda w, x: (
+            w * x * (1 - th(w, x) ** 2) * x
+        ),
+        "tanh' is written as tanh on the path through tanh(z): its local derivative is "
+        "1 - tanh(z)², not tanh(z)": lambda w, x: (th(w, x) + w * x * th(w, x)) * x,
+        "the last step is missing: this is dL/dz; multiply by dz/dw = x": lambda w, x: (
+            th(w, x) + w * x * (1 - th(w, x) ** 2)
+        ),
+    }
+
+
+def check_shared_grad_z(fn: Fn) -> Feedback:
+    r"""``fn(w, x)`` should return :math:`\partial L/\partial w` for
+    :math:`L = z\tanh(z)`, :math:`z = w x` (the same numbers as :func:`shared_grad_w`)."""
+    return _check_scalar("ex-chain-shared", fn, shared_grad_w, _shared_z_mistakes(), SHARED_CASES)
+
+
+def check_value_sin(fn: Callable[[Value], Value]) -> Feedback:
+    r"""The same check as :func:`check_sin_op`, in chapter 3's notation for operands
+    (``u``). ``fn(u)`` should return a new ``Value`` holding :math:`\sin u` whose ``_backward``
+    adds :math:`\cos(u) \cdot` ``out.grad`` to ``u.grad``.
+
+    Checked on :math:`L = 3 \sin(u) + u`, where ``u`` is used twice (so ``=`` instead of
+    ``+=`` loses a path) and the factor 3 reaches ``sin`` through ``out.grad``.
+    """
+    ex = "ex-chain-sin"
+    for a0 in (0.7, -1.9, 2.4):
+        a = Value(a0, label="u")
+        try:
+            ok, s = call_answer(fn, a)
+        except Exception as exc:
+            return failed(ex, f"your function raised {type(exc).__name__}: {exc}")
+        if not ok:
+            return not_attempted(ex)
+        if not isinstance(s, Value):
+            return failed(ex, f"your function should return a Value, got {type(s).__name__}")
+        if s is a:
+            return failed(ex, "your function returned its input: build a new Value for sin(u)")
+        if not math.isclose(s.data, math.sin(a0), rel_tol=1e-9, abs_tol=1e-12):
+            return failed(
+                ex, f"the forward value is wrong: sin({a0}) = {math.sin(a0):.6g}, got {s.data:.6g}"
+            )
+        if not any(p is a for p in s._parents):
+            return failed(
+                ex,
+                "the new Value does not list `u` among its parents (`_parents=(u,)`), so "
+                "backward() never reaches `u`",
+            )
+        loss = s * 3.0 + a
+        try:
+            loss.backward()
+        except Exception as exc:
+            return failed(ex, f"backward() raised {type(exc).__name__}: {exc}")
+        right = 3.0 * math.cos(a0) + 1.0
+        g = a.grad
+        if math.isclose(g, right, rel_tol=1e-9, abs_tol=1e-12):
+            continue
+        wrong = {
+            "only the direct path reached `u`: did you set `out._backward = _backward`?": 1.0,
+            "`u.grad = ...` overwrites the gradient that arrived along the other path: "
+            "accumulate with `u.grad += ...`": 3.0 * math.cos(a0),
+            "the gradient arriving from above is not used: multiply the local derivative by "
+            "`out.grad` (chain rule)": math.cos(a0) + 1.0,
+            "the local derivative should be cos(u), not sin(u)": 3.0 * math.sin(a0) + 1.0,
+            "the sign is flipped: d sin(u)/du = +cos(u)": -3.0 * math.cos(a0) + 1.0,
+            "the local derivative is evaluated at the output: it is cos(u), not cos(sin(u))": (
+                3.0 * math.cos(math.sin(a0)) + 1.0
+            ),
+        }
+        for message, value in wrong.items():
+            if math.isclose(g, value, rel_tol=1e-9, abs_tol=1e-12):
+                return failed(
+                    ex, f"{message} (for u = {a0}: u.grad = {g:.6g}, expected {right:.6g})"
+                )
+        return failed(
+            ex,
+            f"for L = 3·sin(u) + u with u = {a0}, u.grad should be 3·cos(u) + 1 = {right:.6g}, "
+            f"got {g:.6g}",
+        )
+    return passed(ex, "well done: sin's gradient agrees with 3·cos(u) + 1 through both paths.")

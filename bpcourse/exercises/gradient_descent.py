@@ -284,3 +284,86 @@ def check_stability_threshold(fn: Callable[[np.ndarray], Any]) -> Feedback:
         )
     inputs = [f"A = {np.round(A, 3).tolist()}" for A in THRESHOLD_HESSIANS]
     return _explain(ex, got, want, "your threshold", inputs)
+
+
+# ---------------------------------------------------------------- ex-gd-1d-factor
+def distance_after(lr: float, lam: float, x0: float, x_star: float, t: int) -> float:
+    r""":math:`|x_t - x^*| = |1 - \eta\lambda|^t\, |x_0 - x^*|` for gradient descent on
+    :math:`f(x) = \tfrac{\lambda}{2}(x - x^*)^2`."""
+    return abs(1 - lr * lam) ** t * abs(x0 - x_star)
+
+
+def check_distance_after(fn: Callable[[float, float, float, float, int], Any]) -> Feedback:
+    r"""Check ``fn(lr, lam, x0, x_star, t)`` :math:`= |1 - \eta\lambda|^t |x_0 - x^*|`."""
+    exercise = "ex-gd-1d-factor"
+    cases = (
+        (0.1, 4.0, -1.5, 1.0, 10),
+        (0.4, 4.0, -1.5, 1.0, 3),  # a negative factor and an odd t: |.| matters
+        (0.05, 2.0, 3.0, -1.0, 7),
+    )
+    got = _answers(exercise, fn, cases, ())
+    if isinstance(got, Feedback):
+        return got
+    right = np.array([distance_after(*c) for c in cases])
+    if _close(got, right):
+        return passed(exercise, "the error shrinks by the same factor |1 - ηλ| at every step.")
+    mistakes = {
+        "the curvature is missing: each step multiplies the error by 1 - ηλ, not 1 - η": (
+            lambda lr, lam, x0, xs, t: abs(1 - lr) ** t * abs(x0 - xs)
+        ),
+        "the ½ in f = (λ/2)(x - x*)² cancels against the 2 of the square: f'(x) = "
+        "λ(x - x*), so the factor is 1 - ηλ, not 1 - ηλ/2": (
+            lambda lr, lam, x0, xs, t: abs(1 - lr * lam / 2) ** t * abs(x0 - xs)
+        ),
+        "ηλ is the part of the error a step removes; the part that remains is 1 - ηλ": (
+            lambda lr, lam, x0, xs, t: abs(lr * lam) ** t * abs(x0 - xs)
+        ),
+        "a distance is never negative: with a negative factor 1 - ηλ the error changes sign "
+        "each step, so take the absolute value": (
+            lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t * abs(x0 - xs)
+        ),
+        "off by one step: x_t has been multiplied by the factor t times, starting from x_0": (
+            lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t - 1) * abs(x0 - xs)
+        ),
+        "off by one step the other way: x_0 is the start, before any step": (
+            lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t + 1) * abs(x0 - xs)
+        ),
+    }
+    for message, wrong in mistakes.items():
+        if _close(got, np.array([wrong(*c) for c in cases])):
+            return failed(exercise, message)
+    k = int(np.flatnonzero(~np.isclose(got, right, rtol=1e-6, atol=1e-9))[0])
+    lr, lam, x0, xs, t = cases[k]
+    return failed(
+        exercise,
+        f"for lr = {lr:g}, λ = {lam:g}, x0 = {x0:g}, x* = {xs:g} and t = {t} the distance is "
+        f"|1 - {lr:g}·{lam:g}|^{t} · |{x0:g} - ({xs:g})| = {right[k]:.6g}; yours is {got[k]:.6g}",
+    )
+
+
+# ---------------------------------------------------------------- ex-gd-partials (w1, w2)
+def check_gradient_w(fn: Callable[[float, float], Any]) -> Feedback:
+    r"""``fn(w1, w2)`` should return :math:`\nabla f = (\partial f/\partial w_1,
+    \partial f/\partial w_2)` for :math:`f(w_1, w_2) = w_1^2 w_2 + 3 w_2^2`, shape (2,).
+    (The same function as :func:`check_gradient`, in the book's notation.)"""
+    ex = "ex-gd-partials"
+    got = _answers(ex, fn, GRADIENT_POINTS, (2,))
+    if isinstance(got, Feedback):
+        return got
+    want = np.stack([grad_f_xy(*p) for p in GRADIENT_POINTS])
+    if _close(got, want):
+        return passed(ex, "both partial derivatives are right at every test point.")
+    if _close(got, want[:, ::-1]):
+        return failed(
+            ex,
+            "the two partial derivatives are swapped: the first entry should be ∂f/∂w₁ "
+            "(hold w₂ fixed), the second ∂f/∂w₂ (hold w₁ fixed)",
+        )
+    names = ("∂f/∂w₁ (the first entry)", "∂f/∂w₂ (the second entry)")
+    inputs = [f"(w₁, w₂) = ({a:g}, {b:g})" for a, b in GRADIENT_POINTS]
+    for i in (0, 1):
+        j = 1 - i
+        if _close(got[:, j], want[:, j]) and not _close(got[:, i], want[:, i]):
+            verdict = _explain(ex, got[:, i], want[:, i], names[i], inputs)
+            return failed(ex, f"{names[j]} is right, but {verdict.message}")
+    return _explain(ex, got, want, "your gradient", inputs)

@@ -18,6 +18,7 @@ from bpcourse.exercises.feedback import (
     Feedback,
     Mistake,
     check_function,
+    failed,
 )
 from bpkit.activations import sigmoid
 from bpkit.losses import binary_cross_entropy, logsumexp, mse_grad
@@ -258,4 +259,52 @@ def check_logsumexp(fn: Callable[[Array], Array]) -> Feedback:
         _LSE_CASES,
         "your log-sum-exp",
         mistakes=mistakes,
+    )
+
+
+# ---------------------------------------------------------------- ex-loss-reduction-lr
+def equivalent_mean_lr(lr_sum: float, n: int) -> float:
+    r"""The learning rate that makes ``reduction="mean"`` take the same steps as
+    ``reduction="sum"`` with ``lr_sum``, for a batch of ``n`` examples with one output each:
+    the mean's gradient is the sum's divided by :math:`N = n`, so the rate is multiplied."""
+    return lr_sum * n
+
+
+def check_equivalent_lr(fn: Callable[[float, int], float]) -> Feedback:
+    """Check ``fn(lr_sum, n)``: the ``"mean"`` learning rate equivalent to ``lr_sum`` with
+    ``"sum"``, one output per example."""
+    cases = [(0.001, 64), (0.01, 10), (0.5, 3)]
+    mistakes: list[Mistake] = [
+        (
+            "the wrong way round: the mean's gradient is n times *smaller* than the sum's, "
+            "so the learning rate must be n times *larger* to take the same step",
+            lambda lr, n: lr / n,
+        ),
+        (
+            "the rate is unchanged: the gradients differ by the factor n, so the rates must too",
+            lambda lr, n: lr,
+        ),
+        (
+            "off by the factor 2: both losses have the same 2 from the square, so only the n "
+            "differs",
+            lambda lr, n: lr * n / 2,
+        ),
+    ]
+    verdict = check_function(
+        "ex-loss-reduction-lr",
+        fn,
+        equivalent_mean_lr,
+        cases,
+        "your learning rate",
+        mistakes=mistakes,
+    )
+    if verdict.passed or not verdict.attempted or "analytic gradient" not in verdict.message:
+        return verdict
+    # a wrong number no typical mistake explains: say what was expected, in its own words
+    lr, n = cases[0]
+    return failed(
+        "ex-loss-reduction-lr",
+        f'for lr_sum = {lr:g} and n = {n} the "mean" loss needs the learning rate '
+        f"{equivalent_mean_lr(lr, n):g}, and your function returned {fn(lr, n):g}: the two "
+        "gradients differ by the number of entries N = n, and so must the rates",
     )

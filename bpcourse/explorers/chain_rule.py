@@ -3,51 +3,64 @@ r"""Step through the backward pass of a small expression, one ``_backward`` at a
 The slider is the step number ``k``: step 0 is the seed :math:`\partial L/\partial L = 1`;
 step ``k`` shows every gradient right after the ``k``-th node in reverse topological
 order ran its ``_backward`` (orange), and the parents it just sent gradient to (blue).
+The figure marks the gate patterns (add distributes, multiply swaps, forks add) and draws
+the constant -1 and the target ``y`` grey: the engine computes their gradients too, but
+only parameters are ever updated.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bpcourse.graph import BackwardStep, Graph, backward_trace, describe_step, draw_graph
+from bpcourse.graph import (
+    BackwardStep,
+    Graph,
+    backward_trace,
+    describe_step,
+    draw_graph,
+    node_name,
+)
 from bpcourse.widgets import Explorer, Slider
 from bpkit.engine import Value
 
 EXAMPLES = ("neuron", "shared")
+#: Leaves whose gradient the backward pass computes but nothing uses (the target).
+UNUSED = ("y",)
 
 
-def neuron_loss(w: float = -0.5, x: float = 2.0, b: float = 0.3, t: float = 0.5) -> Value:
-    r"""One tanh neuron and its squared error: :math:`L = (\tanh(w x + b) - t)^2`.
+def neuron_loss(w: float = -0.5, x: float = 2.0, b: float = 0.3, y: float = 0.5) -> Value:
+    r"""One tanh neuron and its squared error: :math:`L = (\tanh(w x + b) - y)^2`, with
+    the prediction :math:`\hat y = \tanh(z)` and the target :math:`y`.
 
-    Subtraction is written ``y + (-t)`` so that the graph shows the negation node.
+    Subtraction is written ``y_hat + (-y)`` so that the graph shows the negation node.
     """
-    w_, x_, b_, t_ = (
+    w_, x_, b_, y_ = (
         Value(w, label="w"),
         Value(x, label="x"),
         Value(b, label="b"),
-        Value(t, label="t"),
+        Value(y, label="y"),
     )
     wx = w_ * x_
     wx.label = "w·x"
     z = wx + b_
     z.label = "z"
-    y = z.tanh()
-    y.label = "y"
-    neg_t = -t_
-    neg_t.label = "-t"
-    r = y + neg_t
+    y_hat = z.tanh()
+    y_hat.label = "ŷ"
+    neg_y = -y_  # y * (-1): the constant -1 becomes a leaf of the graph
+    neg_y.label = "-y"
+    r = y_hat + neg_y
     r.label = "r"
     loss = r**2
     loss.label = "L"
     return loss
 
 
-def shared_expression(a: float = 2.0, b: float = -3.0) -> Value:
-    r""":math:`f = a b + a`: the leaf ``a`` is used twice, so ``a.grad`` sums two paths."""
-    a_, b_ = Value(a, label="a"), Value(b, label="b")
-    c = a_ * b_
-    c.label = "c"
-    f = c + a_
+def shared_expression(x: float = 2.0, w: float = -3.0) -> Value:
+    r""":math:`f = w x + x`: the leaf ``x`` is used twice, so ``x.grad`` sums two paths."""
+    x_, w_ = Value(x, label="x"), Value(w, label="w")
+    wx = w_ * x_
+    wx.label = "w·x"
+    f = wx + x_
     f.label = "f"
     return f
 
@@ -81,11 +94,17 @@ def render_backward_step(fig: Any, data: dict[str, Any], params: dict[str, Any])
         grads=step.grads,
         ran=step.ran,
         title=f"Backward pass, step {step.step} of {last}: {who}",
+        patterns=True,
+        unused=UNUSED,
     )
 
 
 def describe_backward_step(data: dict[str, Any], params: dict[str, Any]) -> str:
-    return describe_step(data["graph"], data["step"])
+    graph, step = data["graph"], data["step"]
+    text = describe_step(graph, step)
+    if step.ran is not None and node_name(graph.nodes[step.ran]) in UNUSED:
+        text += " It is the target: the engine computes its gradient, but nothing uses it."
+    return text
 
 
 def backward_explorer(example: str = "neuron") -> Explorer:

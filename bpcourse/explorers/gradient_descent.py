@@ -22,7 +22,7 @@ import numpy as np
 from bpcourse.descent import contraction_factors, gradient_descent, stability_threshold
 from bpcourse.widgets import Explorer, Slider
 
-# The 1-D parabola f(x) = (a/2)(x - x*)^2 and the 2-D bowl f(w) = 1/2 (w - w*)^T A (w - w*).
+# The 1-D parabola f(x) = (lambda/2)(x - x*)^2 and the 2-D bowl f(w) = 1/2 (w - w*)^T H (w - w*).
 PARABOLA_CURVATURE = 4.0
 PARABOLA_MIN = 1.0
 PARABOLA_START = -1.5
@@ -33,13 +33,13 @@ _GAP_FLOOR = 1e-16  # f - f* below this is plotted at this value (log axis)
 
 
 def quadratic(w: np.ndarray, hessian: np.ndarray, minimum: np.ndarray) -> float:
-    r""":math:`f(w) = \tfrac12 (w - w^*)^\top A (w - w^*)` for one point ``w`` of shape (d,)."""
+    r""":math:`f(w) = \tfrac12 (w - w^*)^\top H (w - w^*)` for one point ``w`` of shape (d,)."""
     e = w - minimum
     return float(0.5 * e @ hessian @ e)
 
 
 def quadratic_grad(w: np.ndarray, hessian: np.ndarray, minimum: np.ndarray) -> np.ndarray:
-    r""":math:`\nabla f(w) = A (w - w^*)`, shape (d,) (A is symmetric)."""
+    r""":math:`\nabla f(w) = H (w - w^*)`, shape (d,) (H is symmetric)."""
     return hessian @ (w - minimum)
 
 
@@ -102,20 +102,35 @@ def verdict(data: dict[str, Any]) -> str:
         return (
             f"Diverges: the iterates grow without bound: learning rate {lr:g} is above the "
             f"stability threshold 2/λmax = {thr:.4g}, so each step multiplies the error by "
-            f"up to {rate:.3g}. {where}"
+            f"up to {rate:.4g}. {where}"
         )
     if data["status"] == "bounces":
+        who = "the iterates bounce" if len(data["factors"]) == 1 else "the steep component bounces"
         return (
             f"On the edge: learning rate {lr:g} equals the stability threshold 2/λmax = "
-            f"{thr:.4g}; the iterates bounce back and forth across the minimum forever, "
+            f"{thr:.4g}; {who} back and forth across the minimum forever, "
             f"never settling and never growing. {where}"
         )
     below = f"learning rate {lr:g} is below the stability threshold 2/λmax = {thr:.4g}"
     if data["status"] == "oscillates":
+        factors = data["factors"]
+        if len(factors) == 1:
+            what = "the iterates overshoot and jump across the minimum each step"
+        else:
+            flat = factors[0]  # 1 - lr * lambda_min
+            flat_does = (
+                "also jumps across it"
+                if flat < 0
+                else f"approaches from one side (factor {flat:.3g})"
+            )
+            what = (
+                f"the component along the steep direction (factor {factors[-1]:.3g}) "
+                f"jumps across the minimum each step, while the component along the flat "
+                f"direction {flat_does}"
+            )
         return (
-            f"Oscillates but converges: {below}, but above 1/λmax = {thr / 2:.4g}, so the "
-            f"iterates overshoot and jump across the minimum each step; the error shrinks "
-            f"by a factor {rate:.3g} per step. {where}"
+            f"Oscillates but converges: {below}, but above 1/λmax = {thr / 2:.4g}, so {what}; "
+            f"the error shrinks by a factor {rate:.3g} per step. {where}"
         )
     if data["status"] == "slow":
         return (
@@ -169,8 +184,8 @@ def _plot_gap(ax, data: dict[str, Any], what: str) -> None:
     ax.semilogy(k, np.maximum(data["gap"], _GAP_FLOOR), marker="o", ms=3)
     ax.set(
         title=f"{what} above its minimum",
-        xlabel="step k",
-        ylabel="f(x_k) − f(x*)  (log scale)",
+        xlabel="step t",
+        ylabel="f(x_t) − f(x*)  (log scale)",
         ylim=(1e-12, 1e6),
         xlim=(-0.5, max(data["steps"], 1) + 0.5),
     )
@@ -188,7 +203,7 @@ def compute_descent_1d(
     minimum: float = PARABOLA_MIN,
     start: float = PARABOLA_START,
 ) -> dict[str, Any]:
-    r"""Gradient descent on :math:`f(x) = \tfrac{a}{2}(x - x^*)^2`, with :math:`a` = ``curvature``."""
+    r"""Gradient descent on :math:`f(x) = \tfrac{\lambda}{2}(x - x^*)^2`, with :math:`\lambda` = ``curvature``."""
     data = run_quadratic(lr, steps, [[curvature]], [minimum], [start])
     data["curvature"] = float(curvature)
     data["minimum"] = float(minimum)
@@ -206,7 +221,7 @@ def render_descent_1d(fig, data: dict[str, Any], params: dict[str, Any]) -> None
     ax.plot(x, data["gap"], color=PALETTE["vermillion"], marker="o", ms=4, lw=1, label="iterates")
     ax.plot([x[0]], [data["gap"][0]], "s", color=PALETTE["blue"], ms=7, label="start")
     ax.plot([m], [0.0], "*", color=PALETTE["green"], ms=12, label="minimum")
-    ax.set(title="f(x) = (a/2)(x − x*)², a = " + f"{a:g}", xlabel="x", ylabel="f(x)")
+    ax.set(title="f(x) = (λ/2)(x − x*)², λ = " + f"{a:g}", xlabel="x", ylabel="f(x)")
     ax.set(xlim=(m - 4, m + 4), ylim=(-2, 0.5 * a * 16 * 1.45))
     ax.set_xticks(np.arange(m - 4, m + 4.5, 2))  # few ticks: tick text dominates frame time
     ax.legend(fontsize=7, loc="upper center", ncol=2)
@@ -216,8 +231,8 @@ def render_descent_1d(fig, data: dict[str, Any], params: dict[str, Any]) -> None
 
 def describe_descent_1d(data: dict[str, Any], params: dict[str, Any]) -> str:
     return (
-        f"Gradient descent on a parabola with curvature a = {data['curvature']:g} "
-        "(its only Hessian eigenvalue, so λmax = a). " + verdict(data)
+        f"Gradient descent on a parabola with curvature λ = f'' = {data['curvature']:g} "
+        "(in one dimension λmax is simply λ). " + verdict(data)
     )
 
 
@@ -244,7 +259,7 @@ def compute_descent_2d(
     minimum: Any = BOWL_MIN,
     start: Any = BOWL_START,
 ) -> dict[str, Any]:
-    r"""Gradient descent on the bowl :math:`f(w) = \tfrac12 (w - w^*)^\top A (w - w^*)`."""
+    r"""Gradient descent on the bowl :math:`f(w) = \tfrac12 (w - w^*)^\top H (w - w^*)`."""
     data = run_quadratic(lr, steps, hessian, minimum, start)
     data["hessian"] = np.asarray(hessian, dtype=np.float64)
     data["minimum"] = np.asarray(minimum, dtype=np.float64)

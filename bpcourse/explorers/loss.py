@@ -104,14 +104,26 @@ def render_logit_losses(fig: Any, data: dict[str, Any], params: dict[str, Any]) 
 
 
 def describe_logit_losses(data: dict[str, Any], params: dict[str, Any]) -> str:
-    """Alt text: the numbers at the chosen logit, and which gradient is larger."""
-    ratio = abs(data["ce_grad_at"]) / max(abs(data["se_grad_at"]), 1e-300)
-    return (
-        f"For target y = {data['y']:g} and logit z = {data['z']:g} (p = {data['p']:.3f}), "
-        f"cross-entropy is {data['ce_at']:.3f} with gradient {data['ce_grad_at']:.3f}, "
-        f"and squared error is {data['se_at']:.3f} with gradient {data['se_grad_at']:.4f}; "
-        f"the cross-entropy gradient is {ratio:.3g} times larger in size."
+    """Alt text: the numbers at the chosen logit, and how the two gradients compare.
+
+    Numbers are printed to three significant digits, so a small gradient never shows as
+    0.000 beside a ratio; the ratio is stated only when the model is wrong enough for the
+    gradients to matter (cross-entropy's is at least 0.05 in size)."""
+    ce_g, se_g = data["ce_grad_at"], data["se_grad_at"]
+    head = (
+        f"For target y = {data['y']:g} and logit z = {data['z']:g} (p = {data['p']:.3g}), "
+        f"cross-entropy is {data['ce_at']:.3g} with gradient {ce_g:.3g}, "
+        f"and squared error is {data['se_at']:.3g} with gradient {se_g:.3g}"
     )
+    if abs(ce_g) < 0.05:
+        return head + (
+            "; the prediction is right and confident, so both gradients are small and "
+            "neither loss pushes much."
+        )
+    ratio = abs(ce_g) / max(abs(se_g), 1e-300)
+    if ratio >= 1.5:
+        return head + f"; the cross-entropy gradient is {ratio:.3g} times larger in size."
+    return head + f"; the two gradients are within a factor {max(ratio, 1 / ratio):.3g}."
 
 
 def logit_loss_explorer() -> Explorer:

@@ -244,7 +244,7 @@ def test_explorer_sliders_move_the_result():
     np.testing.assert_allclose(w.result["se_at"], sigmoid(4.0) ** 2)
     # the alt text follows the sliders and states the numbers shown
     text = explorer.describe_fn(w.result, {})
-    assert "y = 0" in text and "z = 4" in text and f"{w.result['ce_at']:.3f}" in text
+    assert "y = 0" in text and "z = 4" in text and f"{w.result['ce_at']:.3g}" in text
 
 
 # ---------------------------------------------------------------- the notebook
@@ -287,3 +287,42 @@ def _glued_names(code: str) -> tuple[set[str], set[str]]:
     exact = set(re.findall(r"glue(?:_number)?\(\s*\"(\w+)\"", code))
     prefixes = set(re.findall(r"glue(?:_number)?\(\s*f\"(\w*)\{", code))
     return exact, prefixes
+
+
+# ---------------------------------------------------------------- issue 12 additions
+def test_equivalent_learning_rate_checker():
+    assert ex.check_equivalent_lr(stub).status == "not attempted"
+    ex.check_equivalent_lr(lambda lr, n: lr * n).raise_if_failed()
+    for wrong, words in [
+        (lambda lr, n: lr / n, "the wrong way round"),
+        (lambda lr, n: lr, "unchanged"),
+        (lambda lr, n: lr * n / 2, "factor 2"),
+        (lambda lr, n: lr * n * 3, "must the rates"),
+    ]:
+        verdict = ex.check_equivalent_lr(wrong)
+        assert verdict.status == "failed" and words in verdict.message, verdict.message
+
+
+def test_equivalent_rate_reproduces_the_sum_steps_for_one_output():
+    rng = np.random.default_rng(0)
+    y_hat, y = rng.normal(size=(64, 1)), rng.normal(size=(64, 1))
+    lr_sum = 0.001
+    np.testing.assert_allclose(
+        ex.equivalent_mean_lr(lr_sum, 64) * bpkit.mse_grad(y_hat, y),
+        lr_sum * bpkit.mse_grad(y_hat, y, reduction="sum"),
+    )
+
+
+@pytest.mark.parametrize(("z", "y"), [(-6.0, 0.0), (6.0, 1.0), (-4.0, 0.0)])
+def test_explorer_caption_claims_no_ratio_when_the_model_is_confidently_right(z, y):
+    data = lx.compute_logit_losses(z=z, y=y)
+    text = lx.describe_logit_losses(data, {})
+    assert "times larger" not in text and "both gradients are small" in text
+    # small numbers keep their digits: never a bare 0.000
+    assert "0.000 " not in text and f"{data['se_grad_at']:.3g}" in text
+
+
+def test_explorer_caption_states_the_ratio_when_the_model_is_wrong():
+    data = lx.compute_logit_losses(z=-6.0, y=1.0)
+    ratio = abs(data["ce_grad_at"] / data["se_grad_at"])
+    assert f"{ratio:.3g} times larger" in lx.describe_logit_losses(data, {})

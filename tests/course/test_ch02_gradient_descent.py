@@ -352,3 +352,51 @@ def test_line_gradient_reference_is_right_and_descent_reaches_least_squares():
 
 
 # ---------------------------------------------------------------- the notebook
+
+
+# ------------------------------------------------------------------ issue 12 additions
+def test_distance_after_checker_names_the_mistake():
+    def stub_(*a):
+        raise NotImplementedError
+
+    assert ex.check_distance_after(stub_).status == "not attempted"
+    ex.check_distance_after(ex.distance_after).raise_if_failed()
+    wrong = {
+        "curvature is missing": lambda lr, lam, x0, xs, t: abs(1 - lr) ** t * abs(x0 - xs),
+        "cancels": lambda lr, lam, x0, xs, t: abs(1 - lr * lam / 2) ** t * abs(x0 - xs),
+        "part of the error a step removes": lambda lr, lam, x0, xs, t: (
+            (lr * lam) ** t * abs(x0 - xs)
+        ),
+        "never negative": lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t * abs(x0 - xs),
+        "off by one step:": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t - 1) * abs(x0 - xs),
+        "the other way": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t + 1) * abs(x0 - xs),
+        "yours is": lambda lr, lam, x0, xs, t: 2 * abs(1 - lr * lam) ** t * abs(x0 - xs),
+    }
+    for words, answer in wrong.items():
+        verdict = ex.check_distance_after(answer)
+        assert verdict.status == "failed" and words in verdict.message, verdict.message
+
+
+def test_distance_after_reference_is_what_descent_does():
+    run = gradient_descent(lambda x: 3.0 * (x - 0.5), [2.0], lr=0.5, steps=7)
+    for t in range(8):
+        np.testing.assert_allclose(
+            abs(run.points[t, 0] - 0.5), ex.distance_after(0.5, 3.0, 2.0, 0.5, t)
+        )
+
+
+def test_gradient_checker_in_w_notation():
+    ex.check_gradient_w(lambda w1, w2: np.array([2 * w1 * w2, w1**2 + 6 * w2])).raise_if_failed()
+    swapped = ex.check_gradient_w(lambda w1, w2: np.array([w1**2 + 6 * w2, 2 * w1 * w2]))
+    assert "swapped" in swapped.message and "∂f/∂w₁" in swapped.message
+    half = ex.check_gradient_w(lambda w1, w2: np.array([2 * w1 * w2, w1**2 + 3 * w2]))
+    assert "∂f/∂w₁ (the first entry) is right" in half.message
+
+
+def test_two_dimensional_caption_says_only_the_steep_component_jumps():
+    text = gdx.describe_descent_2d(gdx.compute_descent_2d(0.2, 10), {})
+    assert "component along the steep direction" in text
+    assert "flat direction approaches from one side" in text
+    one_d = gdx.describe_descent_1d(gdx.compute_descent_1d(0.4, 5), {})
+    assert "iterates overshoot" in one_d and "Hessian" not in one_d
+    assert "curvature λ" in one_d

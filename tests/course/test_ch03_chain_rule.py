@@ -124,21 +124,21 @@ def test_each_step_changes_only_the_parents_of_the_node_that_ran():
 
 
 def test_shared_node_accumulates_both_paths():
-    graph, steps = backward_trace(explore.shared_expression(a=2.0, b=-3.0))
-    i_a = [graph.name(i) for i in range(len(graph.nodes))].index("a")
-    seen = [s.grads[i_a] for s in steps]
+    graph, steps = backward_trace(explore.shared_expression(x=2.0, w=-3.0))
+    i_x = [graph.name(i) for i in range(len(graph.nodes))].index("x")
+    seen = [s.grads[i_x] for s in steps]
     distinct = [g for k, g in enumerate(seen) if k == 0 or g != seen[k - 1]]
-    np.testing.assert_allclose(distinct, [0.0, 1.0, -2.0])  # 0 -> 1 (direct) -> 1 + b
+    np.testing.assert_allclose(distinct, [0.0, 1.0, -2.0])  # 0 -> 1 (direct) -> 1 + w
 
 
 # ----------------------------------------------------------------- sum over paths
 def test_paths_of_the_shared_expression():
-    f = explore.shared_expression(a=2.0, b=-3.0)
+    f = explore.shared_expression(x=2.0, w=-3.0)
     f.backward()
-    a = f._parents[1]
-    paths = dict(path_products(f, a))
-    assert paths == {("a", "c", "f"): -3.0, ("a", "f"): 1.0}
-    np.testing.assert_allclose(sum(paths.values()), a.grad)
+    x = f._parents[1]
+    paths = dict(path_products(f, x))
+    assert paths == {("x", "w·x", "f"): -3.0, ("x", "f"): 1.0}
+    np.testing.assert_allclose(sum(paths.values()), x.grad)
 
 
 def test_repeated_squaring_has_two_to_the_n_paths():
@@ -241,11 +241,39 @@ def test_draw_graph_rejects_grads_of_the_wrong_length():
 
 
 def test_describe_step_says_what_the_step_did():
-    graph, steps = backward_trace(explore.shared_expression(a=2.0, b=-3.0))
+    graph, steps = backward_trace(explore.shared_expression(x=2.0, w=-3.0))
     assert "seed" in describe_step(graph, steps[0])
     texts = [describe_step(graph, s) for s in steps[1:]]
-    assert any("a is a leaf" in t for t in texts)
-    assert any("c ran its _backward" in t and "a += -3 × 1" in t for t in texts)
+    assert any("x is a leaf" in t for t in texts)
+    assert any("w·x ran its _backward" in t and "x += -3 × 1" in t for t in texts)
+
+
+def test_constants_and_the_target_are_marked_unused():
+    data = explore.compute_backward_step(len(backward_trace(explore.neuron_loss())[1]) - 1)
+    texts = [
+        explore.describe_backward_step(explore.compute_backward_step(k), {}) for k in range(12)
+    ]
+    assert any("-1 is a constant leaf" in t and "never used" in t for t in texts)
+    assert any("y is a leaf" in t and "It is the target" in t for t in texts)
+    fig = draw_graph(data["graph"], grads=data["step"].grads, unused=explore.UNUSED)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    unused = [t for t in labels if "(unused)" in t]
+    assert len(unused) == 2  # the constant -1 and the target y
+    assert any(t.startswith("y\n") for t in unused) and any(t.startswith("-1\n") for t in unused)
+    assert not any("(unused)" in t for t in labels if t.startswith(("w\n", "b\n", "x\n")))
+
+
+def test_draw_graph_names_the_gate_patterns_and_forks():
+    f = explore.shared_expression()  # f = w·x + x: x is a fork
+    relu = Value(2.0, label="p").relu()
+    for root, expected in (
+        (f, {"add: distributes", "multiply: swaps", "fork: gradients add"}),
+        (relu, {"max: routes"}),
+    ):
+        labels = {t.get_text() for t in draw_graph(root, patterns=True).axes[0].texts}
+        assert expected <= labels
+        plain = {t.get_text() for t in draw_graph(root).axes[0].texts}
+        assert not expected & plain
 
 
 def _hex(rgba) -> str:
@@ -295,44 +323,43 @@ def stub(*args):
     raise NotImplementedError
 
 
-@pytest.mark.parametrize(
-    "checker", [ex.check_three_layer_grad, ex.check_shared_grad, ex.check_sin_op]
-)
+@pytest.mark.parametrize("checker", [ex.check_chain_grad, ex.check_shared_grad_z, ex.check_sin_op])
 def test_untouched_stub_is_not_attempted(checker):
     fb = checker(stub)
     assert fb.status == "not attempted" and "not attempted" in str(fb)
 
 
 def test_reference_answers_pass():
-    ex.check_three_layer_grad(ex.three_layer_grad_w1).raise_if_failed()
-    ex.check_shared_grad(ex.shared_grad_w).raise_if_failed()
+    ex.check_chain_grad(ex.chain_grad_w1).raise_if_failed()
+    ex.check_shared_grad_z(ex.shared_grad_w).raise_if_failed()
     ex.check_sin_op(_sin(lambda a, out: math.cos(a.data) * out.grad)).raise_if_failed()
+    ex.check_value_sin(_sin(lambda a, out: math.cos(a.data) * out.grad)).raise_if_failed()
 
 
-def test_reference_three_layer_gradient_matches_central_differences():
-    for w1, w2, w3, x, t in ex.THREE_LAYER_CASES:
+def test_reference_chain_gradient_matches_central_differences():
+    for w1, w2, w3, x, y in ex.CHAIN_CASES:
         numeric = numerical_gradient(
-            lambda p, w2=w2, w3=w3, x=x, t=t: ex.three_layer_forward(p[0], w2, w3, x, t)["L"],
+            lambda p, w2=w2, w3=w3, x=x, y=y: ex.chain_forward(p[0], w2, w3, x, y)["L"],
             np.array([w1]),
         )[0]
-        assert relative_error(ex.three_layer_grad_w1(w1, w2, w3, x, t), numeric) < 1e-7
+        assert relative_error(ex.chain_grad_w1(w1, w2, w3, x, y), numeric) < 1e-7
     for w, x in ex.SHARED_CASES:
         numeric = numerical_gradient(lambda p, x=x: ex.shared_loss(p[0], x), np.array([w]))[0]
         assert relative_error(ex.shared_grad_w(w, x), numeric) < 1e-7
 
 
-def _three_layer(change):
-    def fn(w1, w2, w3, x, t):
-        y1 = math.tanh(w1 * x)
-        y2 = math.tanh(w2 * y1)
-        y3 = w3 * y2
+def _chain(change):
+    def fn(w1, w2, w3, x, y):
+        a1 = math.tanh(w1 * x)
+        a2 = math.tanh(w2 * a1)
+        y_hat = w3 * a2
         k = {
-            "dL": y3 - t,
+            "dL": 2 * (y_hat - y),
             "d3": w3,
-            "d2": (1 - y2**2) * w2,
-            "d1": (1 - y1**2) * x,
+            "d2": (1 - a2**2) * w2,
+            "d1": (1 - a1**2) * x,
         }
-        k.update(change(y1, y2, y3, w1, w2, w3, x, t))
+        k.update(change(a1, a2, y_hat, w1, w2, w3, x, y))
         return k["dL"] * k["d3"] * k["d2"] * k["d1"]
 
     return fn
@@ -341,30 +368,31 @@ def _three_layer(change):
 @pytest.mark.parametrize(
     ("change", "words"),
     [
-        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d1": x}, "first tanh"),
-        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d2": w2}, "second tanh"),
-        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d1": y1 * x, "d2": y2 * w2}, "tanh' is written"),
-        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d1": 1 - y1**2}, "factor x is missing"),
-        (lambda y1, y2, y3, w1, w2, w3, x, t: {"d3": 1.0}, "w3 is missing"),
-        (lambda y1, y2, y3, w1, w2, w3, x, t: {"dL": t - y3}, "sign is flipped"),
-        (lambda y1, y2, y3, w1, w2, w3, x, t: {"dL": 2 * (y3 - t)}, "factor 2"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d1": x}, "first tanh"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d2": w2}, "second tanh"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d1": a1 * x, "d2": a2 * w2}, "tanh' is written"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d1": 1 - a1**2}, "factor x is missing"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d3": 1.0}, "w⁽³⁾ is missing"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"dL": 2 * (y - yh)}, "sign is flipped"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"dL": yh - y}, "no ½ in front"),
     ],
 )
-def test_three_layer_checker_names_the_mistake(change, words):
-    fb = ex.check_three_layer_grad(_three_layer(change))
+def test_chain_checker_names_the_mistake(change, words):
+    fb = ex.check_chain_grad(_chain(change))
     assert fb.status == "failed"
     assert words in fb.message
 
 
-def test_three_layer_checker_reports_other_answers_crashes_and_non_numbers():
-    fb = ex.check_three_layer_grad(lambda *a: 1.0)
-    assert fb.status == "failed" and "expected [0.123738" in fb.message
+def test_chain_checker_reports_other_answers_crashes_and_non_numbers():
+    fb = ex.check_chain_grad(lambda *a: 1.0)
+    expected = ex.chain_grad_w1(*ex.CHAIN_CASES[0])
+    assert fb.status == "failed" and f"expected [{expected:.6g}" in fb.message
 
     def crash(*a):
         return 1 / 0
 
-    assert "ZeroDivisionError" in ex.check_three_layer_grad(crash).message
-    assert "one number" in ex.check_three_layer_grad(lambda *a: "0.1").message
+    assert "ZeroDivisionError" in ex.check_chain_grad(crash).message
+    assert "one number" in ex.check_chain_grad(lambda *a: "0.1").message
 
 
 @pytest.mark.parametrize(
@@ -373,11 +401,11 @@ def test_three_layer_checker_reports_other_answers_crashes_and_non_numbers():
         (lambda w, x: math.tanh(w * x) * x, "only the direct path"),
         (lambda w, x: w * x * (1 - math.tanh(w * x) ** 2) * x, "only the path through tanh"),
         (lambda w, x: (math.tanh(w * x) + w * x * math.tanh(w * x)) * x, "tanh' is written"),
-        (lambda w, x: ex.shared_grad_w(w, x) / x, "multiply by da/dw = x"),
+        (lambda w, x: ex.shared_grad_w(w, x) / x, "multiply by dz/dw = x"),
     ],
 )
 def test_shared_checker_names_the_mistake(answer, words):
-    fb = ex.check_shared_grad(answer)
+    fb = ex.check_shared_grad_z(answer)
     assert fb.status == "failed"
     assert words in fb.message
 
@@ -434,6 +462,213 @@ def test_notebook_has_five_exercises_each_with_a_solution_and_checked_solutions(
     assert len(exercises) >= 5
     assert set(exercises) <= solutions
     code = [c.source for c in _cells() if c.cell_type == "code"]
-    for check in ("check_three_layer_grad", "check_shared_grad", "check_sin_op"):
+    for check in ("ex.check_chain_grad", "ex.check_shared_grad_z", "ex.check_value_sin"):
         assert any(check in s and ".raise_if_failed()" in s for s in code)
-        assert any(s.strip().startswith(f"ex.{check}(") for s in code)  # the learner's check
+        assert any(s.strip().startswith(f"{check}(") for s in code)  # the learner's check
+    # the reader builds Value: one exercise per step, each checked
+    for step in ("add", "mul", "tanh", "topological_order", "backward"):
+        assert any(s.strip().startswith(f"vex.check_{step}(my_") for s in code), step
+        assert any(f"vex.check_{step}(solution_" in s and "raise_if_failed" in s for s in code)
+    assert any(s.strip().startswith("vex.check_engine(my_add") for s in code)
+
+
+# ----------------------------------------------------------------- building Value
+import sys  # noqa: E402
+
+from bpcourse.exercises import value as vex  # noqa: E402
+
+Node = vex.Node
+
+
+def _op(forward, local, *, assign=False, use_out=True, backward=True, parents=True):
+    """A learner's binary or unary operation with one deliberate variation."""
+
+    def fn(*args):
+        out = Node(forward(*(a.data for a in args)), args if parents else (), "op")
+
+        def _backward():
+            for i, a in enumerate(args):
+                g = local(i, *(b.data for b in args), out.data) * (out.grad if use_out else 1.0)
+                if assign:
+                    a.grad = g
+                else:
+                    a.grad += g
+
+        if backward:
+            out._backward = _backward
+        return out
+
+    return fn
+
+
+def _add(**kw):
+    return _op(lambda a, b: a + b, lambda i, a, b, o: 1.0, **kw)
+
+
+def _mul(local=lambda i, a, b, o: b if i == 0 else a, **kw):
+    return _op(lambda a, b: a * b, local, **kw)
+
+
+def _tanh(local=lambda i, a, o: 1 - o * o, **kw):
+    return _op(math.tanh, local, **kw)
+
+
+@pytest.mark.parametrize(
+    "checker",
+    [
+        vex.check_add,
+        vex.check_mul,
+        vex.check_tanh,
+        vex.check_topological_order,
+        vex.check_backward,
+    ],
+)
+def test_value_checkers_report_the_stub(checker):
+    assert checker(stub).status == "not attempted"
+    assert vex.check_engine(stub, stub, stub, stub).status == "not attempted"
+
+
+def test_value_reference_and_right_answers_pass():
+    vex.check_add(vex.add).raise_if_failed()
+    vex.check_mul(vex.mul).raise_if_failed()
+    vex.check_tanh(vex.tanh).raise_if_failed()
+    vex.check_topological_order(vex.topological_order).raise_if_failed()
+    vex.check_backward(vex.backward).raise_if_failed()
+    vex.check_engine(vex.add, vex.mul, vex.tanh, vex.backward).raise_if_failed()
+    # the learner-style versions pass too
+    vex.check_add(_add()).raise_if_failed()
+    vex.check_mul(_mul()).raise_if_failed()
+    vex.check_tanh(_tanh()).raise_if_failed()
+
+
+@pytest.mark.parametrize(
+    ("checker", "answer", "words"),
+    [
+        (vex.check_add, _add(assign=True), "accumulate with `u.grad += out.grad`"),
+        (vex.check_add, _add(use_out=False), "arriving from above is not used"),
+        (vex.check_add, _add(backward=False), "out._backward does nothing"),
+        (vex.check_add, _add(parents=False), "_parents"),
+        (vex.check_add, lambda a, b: a.data + b.data, "return a new MyValue"),
+        (vex.check_add, lambda a, b: a, "you returned an operand"),
+        (vex.check_mul, _mul(local=lambda i, a, b, o: a if i == 0 else b), "multiply swaps"),
+        (vex.check_mul, _mul(assign=True), "accumulate with +="),
+        (vex.check_mul, _mul(use_out=False), "arriving from above is not used"),
+        (vex.check_tanh, _tanh(local=lambda i, a, o: o), "tanh' written as tanh"),
+        (vex.check_tanh, _tanh(local=lambda i, a, o: 1 - a * a), "taken at the input"),
+        (vex.check_tanh, _tanh(use_out=False), "multiply by out.grad"),
+        (vex.check_tanh, _tanh(assign=True), "accumulate with +="),
+        (vex.check_tanh, _op(math.sin, lambda i, a, o: 1.0), "forward value is wrong"),
+    ],
+)
+def test_value_operation_checkers_name_the_classic_mistakes(checker, answer, words):
+    fb = checker(answer)
+    assert fb.status == "failed" and words in fb.message, fb.message
+
+
+def _topo_recursive(root):
+    out, seen = [], set()
+
+    def visit(n):
+        for p in n._parents:
+            visit(p)
+        if id(n) not in seen:
+            seen.add(id(n))
+            out.append(n)
+
+    visit(root)
+    return out
+
+
+def _topo_duplicates(root):
+    out = []
+    stack = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        if done:
+            out.append(node)
+        else:
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(node._parents))
+    return out
+
+
+def _topo_parents_after(root):
+    order = vex.topological_order(root)
+    first_op = next(i for i, n in enumerate(order) if n._parents)
+    return [order[first_op], *order[:first_op], *order[first_op + 1 :]]  # before its parents
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (_topo_recursive, "RecursionError"),
+        (_topo_duplicates, "more than once"),
+        (lambda root: vex.topological_order(root)[::-1], "the output comes first"),
+        (_topo_parents_after, "must come after all of its parents"),
+        (lambda root: vex.topological_order(root)[1:], "missing"),
+        (lambda root: 42, "return a list"),
+    ],
+)
+def test_topological_order_checker_names_the_mistake(answer, words):
+    fb = vex.check_topological_order(answer)
+    assert fb.status == "failed" and words in fb.message, fb.message
+
+
+def _backward_recursive(root):
+    root.grad = 1.0
+
+    def go(n):
+        n._backward()
+        for p in n._parents:
+            go(p)
+
+    go(root)
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (vex._unseeded, "the seed is missing"),
+        (vex._forward_order, "forward order"),
+        (vex._recursive_from_root, "no topological order"),
+        (_backward_recursive, "no topological order"),
+        (lambda root: setattr(root, "grad", 1.0), "wrong gradients"),
+    ],
+)
+def test_backward_checker_names_the_mistake(answer, words):
+    fb = vex.check_backward(answer)
+    assert fb.status == "failed" and words in fb.message, fb.message
+
+
+def test_backward_checker_catches_recursion_on_a_deep_graph():
+    def recursive_but_right_on_small_graphs(root):
+        order, seen = [], set()
+
+        def visit(n):
+            if id(n) in seen:
+                return
+            seen.add(id(n))
+            for p in n._parents:
+                visit(p)
+            order.append(n)
+
+        visit(root)
+        root.grad = 1.0
+        for n in reversed(order):
+            n._backward()
+
+    assert sys.getrecursionlimit() < vex.DEEP
+    fb = vex.check_backward(recursive_but_right_on_small_graphs)
+    assert fb.status == "failed" and "RecursionError" in fb.message
+
+
+def test_engine_check_compares_with_bpkit_value():
+    fb = vex.check_engine(vex.add, vex.mul, vex.tanh, vex.backward)
+    ref = explore.neuron_loss()
+    ref.backward()
+    w = next(n for n in ref.topological_order() if n.label == "w")
+    assert f"dL/dw = {w.grad:.6g}" in fb.message
+    wrong = vex.check_engine(
+        vex.add, _mul(local=lambda i, a, b, o: a if i == 0 else b), vex.tanh, vex.backward
+    )
+    assert wrong.status == "failed" and "differ from bpkit.Value's" in wrong.message

@@ -1,4 +1,4 @@
-"""Chapter 4: the reference backward pass, the bug gallery, the checkers and the explorer."""
+"""Chapter 4: the reference backward pass, the bug gallery, the checkers and the explorers."""
 
 import inspect
 
@@ -12,7 +12,7 @@ from bpcourse.explorers import backprop as bx
 from bpkit import data
 from bpkit.gradcheck import diagnose
 
-X3, T3 = data.three_samples()
+X3, Y3 = data.three_samples()
 
 
 def stub(*args):
@@ -33,27 +33,38 @@ def test_reference_backward_passes_gradcheck(hidden, output, seed):
     assert report.passed and report.max_error < 1e-7, report
 
 
-def test_reference_backward_equals_sequential_with_half_mean_loss():
+def test_reference_backward_equals_sequential_with_the_books_mse():
     params = bx.chapter_params()
     model = bx.chapter_network(params)
-    Y = model.forward(X3)
-    np.testing.assert_allclose(Y, bugs.forward(params, X3)["Y"], rtol=1e-12)
-    model.backward(bpkit.mse_grad(Y, T3, reduction="half_mean"))
-    grads = bugs.backward(params, X3, T3)
+    Y_hat = model.forward(X3)
+    np.testing.assert_allclose(Y_hat, bugs.forward(params, X3)["Y_hat"], rtol=1e-12)
+    model.backward(bpkit.mse_grad(Y_hat, Y3))
+    grads = bugs.backward(params, X3, Y3)
     np.testing.assert_allclose(model[0].dW, grads["W1"], rtol=1e-12)
     np.testing.assert_allclose(model[0].db, grads["b1"], rtol=1e-12)
     np.testing.assert_allclose(model[2].dW, grads["W2"], rtol=1e-12)
     np.testing.assert_allclose(model[2].db, grads["b2"], rtol=1e-12)
-    np.testing.assert_allclose(
-        bugs.loss(params, X3, T3), bpkit.mse(Y, T3, reduction="half_mean"), rtol=1e-12
-    )
+    np.testing.assert_allclose(bugs.loss(params, X3, Y3), bpkit.mse(Y_hat, Y3), rtol=1e-12)
 
 
-def test_one_example_loss_is_half_squared_error():
+def test_one_example_loss_is_the_squared_error_with_no_half():
     params = bx.chapter_params()
-    x, t = bx.chapter_example()
-    y = bugs.forward(params, x)["Y"].item()
-    np.testing.assert_allclose(bugs.loss(params, x, t), 0.5 * (y - t.item()) ** 2, rtol=1e-12)
+    x, y = bx.chapter_example()
+    y_hat = bugs.forward(params, x)["Y_hat"].item()
+    np.testing.assert_allclose(bugs.loss(params, x, y), (y_hat - y.item()) ** 2, rtol=1e-12)
+
+
+def test_loss_is_what_train_minimises_and_averages_over_every_entry():
+    # two outputs: the mean divides by n * n_out, as bpkit.train(loss="mse") does
+    rng = np.random.default_rng(4)
+    params = bugs.init_params(3, 2, 2, rng=rng)
+    X, Y = rng.standard_normal((5, 3)), rng.standard_normal((5, 2))
+    Y_hat = bugs.forward(params, X)["Y_hat"]
+    expected = np.sum((Y_hat - Y) ** 2) / Y.size
+    np.testing.assert_allclose(bugs.loss(params, X, Y), expected, rtol=1e-12)
+    model = bx.chapter_network(params)
+    value, _ = bpkit.losses.get_loss_and_grad("mse")(model.forward(X), Y)
+    np.testing.assert_allclose(value, expected, rtol=1e-12)
 
 
 # which parameters each bug breaks, and words its diagnosis must contain
@@ -78,13 +89,13 @@ def _gallery_params(bug):
 @pytest.mark.parametrize("bug", bugs.BUGS, ids=lambda b: b.name)
 def test_gradcheck_catches_each_bug_and_names_the_parameters(bug):
     params = _gallery_params(bug)
-    report = bugs.check(bug.backward, params, X3, T3, bug.hidden, bug.output)
+    report = bugs.check(bug.backward, params, X3, Y3, bug.hidden, bug.output)
     wrong, words = EXPECTED[bug.name]
     assert {c.name for c in report.checks if not c.passed} == wrong
     for name, phrase in words.items():
         assert phrase in report[name].problem, report[name].problem
     # the fix passes on the same network
-    assert bugs.check(bugs.backward, params, X3, T3, bug.hidden, bug.output).passed
+    assert bugs.check(bugs.backward, params, X3, Y3, bug.hidden, bug.output).passed
     # the parameters are not modified by the check
     for k, v in _gallery_params(bug).items():
         np.testing.assert_array_equal(params[k], v)
@@ -93,9 +104,9 @@ def test_gradcheck_catches_each_bug_and_names_the_parameters(bug):
 def test_missing_output_derivative_is_exactly_sigma_prime_per_example():
     # on one example the buggy gradient is the true one divided by sigma'(z_o)
     params = bx.chapter_params()
-    x, t = bx.chapter_example()
-    good = bugs.backward(params, x, t)
-    bad = bugs.backward_missing_output_derivative(params, x, t)
+    x, y = bx.chapter_example()
+    good = bugs.backward(params, x, y)
+    bad = bugs.backward_missing_output_derivative(params, x, y)
     s = bpkit.sigmoid_grad(bugs.forward(params, x)["Z2"]).item()
     for k in good:
         np.testing.assert_allclose(bad[k] * s, good[k], rtol=1e-12)
@@ -114,14 +125,14 @@ def test_bugs_give_clear_errors():
     params = bx.chapter_params()
     with pytest.raises(ValueError, match=r"X must have shape \(n, 3\)"):
         bugs.forward(params, np.ones((2, 4)))
-    with pytest.raises(ValueError, match=r"T must have shape \(3, 1\)"):
+    with pytest.raises(ValueError, match=r"Y must have shape \(3, 1\)"):
         bugs.backward(params, X3, np.ones(3))
     with pytest.raises(ValueError, match="missing"):
         bugs.forward({"W1": params["W1"]}, X3)
     with pytest.raises(ValueError, match="tanh"):
-        bugs.backward_tanh_grad_as_tanh(params, X3, T3, hidden="sigmoid")
+        bugs.backward_tanh_grad_as_tanh(params, X3, Y3, hidden="sigmoid")
     with pytest.raises(ValueError, match="choose one of"):
-        bugs.backward(params, X3, T3, hidden="softsign")
+        bugs.backward(params, X3, Y3, hidden="softsign")
     with pytest.raises(TypeError, match="rng"):
         bugs.init_params(3, 2, 1)
 
@@ -143,54 +154,110 @@ def test_diagnose_non_integer_factor_suggests_missing_derivative():
 
 
 # ------------------------------------------------------------------ exercise checkers
-@pytest.mark.parametrize(
-    "checker",
-    [ex.check_output_delta, ex.check_hidden_delta, ex.check_layer_grads, ex.check_backward],
-)
+CHECKERS = [
+    ex.check_by_hand,
+    ex.check_shapes,
+    ex.check_output_delta_tanh,
+    ex.check_hidden_delta_tanh,
+    ex.check_layer_gradients,
+    ex.check_backward_tanh_linear,
+    ex.check_macs,
+]
+
+
+@pytest.mark.parametrize("checker", CHECKERS, ids=lambda c: c.__name__)
 def test_untouched_stub_is_not_attempted(checker):
     feedback = checker(stub)
     assert feedback.status == "not attempted" and "not attempted yet" in feedback.message
 
 
 def test_reference_answers_pass():
-    ex.check_output_delta(ex.output_delta).raise_if_failed()
-    ex.check_hidden_delta(ex.hidden_delta).raise_if_failed()
-    ex.check_layer_grads(ex.layer_grads).raise_if_failed()
-    ex.check_backward(lambda p, X, T: bugs.backward(p, X, T)).raise_if_failed()
+    ex.check_by_hand(ex.by_hand_grad).raise_if_failed()
+    ex.check_shapes(lambda: dict(ex.SHAPES_4_5_3)).raise_if_failed()
+    ex.check_output_delta_tanh(ex.output_delta_tanh).raise_if_failed()
+    ex.check_hidden_delta_tanh(ex.hidden_delta_tanh).raise_if_failed()
+    ex.check_layer_gradients(ex.layer_grads).raise_if_failed()
+    ex.check_backward_tanh_linear(
+        lambda p, X, Y: bugs.backward(p, X, Y, "tanh", "identity")
+    ).raise_if_failed()
+    ex.check_macs(ex.macs).raise_if_failed()
 
 
-sg = bpkit.sigmoid_grad
+def test_by_hand_reference_is_the_backprop_gradient_of_the_chapter():
+    params = bx.chapter_params()
+    x, y = bx.chapter_example()
+    c = bugs.forward(params, x)
+    value = ex.by_hand_grad(c["Y_hat"].item(), y.item(), c["A1"][0, 1], params["W2"][0, 1], x[0, 2])
+    np.testing.assert_allclose(value, bugs.backward(params, x, y)["W1"][1, 2], rtol=1e-12)
+
+
+def _by_hand(yh, y, a, w, x):
+    return ex.by_hand_grad(yh, y, a, w, x)
 
 
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (lambda Y, T, Z: (Y - T) / len(Y), "missing derivative"),
-        (lambda Y, T, Z: (Y - T) / len(Y) * Z * (1 - Z), "wrong argument"),
-        (lambda Y, T, Z: (T - Y) / len(Y) * sg(Z), "wrong sign"),
-        (lambda Y, T, Z: (Y - T) * sg(Z), "constant factor of n"),
-        (lambda Y, T, Z: ((Y - T) / len(Y) * sg(Z)).T, "wrong shape"),
-        (lambda Y, T, Z: (Y - T) / len(Y) * bpkit.sigmoid(Z), "missing activation derivative"),
+        (lambda yh, y, a, w, x: _by_hand(yh, y, a, w, x) / 2, "the 2 from differentiating"),
+        (lambda yh, y, a, w, x: 2 * (yh - y) * w * a * (1 - a) * x, "output sigmoid"),
+        (lambda yh, y, a, w, x: 2 * (yh - y) * yh * (1 - yh) * w * x, "hidden sigmoid"),
+        (lambda yh, y, a, w, x: 2 * (yh - y) * yh * (1 - yh) * w * a * x, "σ' written as σ"),
+        (lambda yh, y, a, w, x: 2 * (y - yh) * yh * (1 - yh) * w * a * (1 - a) * x, "sign"),
+        (lambda yh, y, a, w, x: 2 * (yh - y) * yh * (1 - yh) * a * (1 - a) * x, "W2[0,1]"),
+    ],
+)
+def test_by_hand_checker_names_the_missing_factor(answer, words):
+    feedback = ex.check_by_hand(answer)
+    assert feedback.status == "failed" and words in feedback.message, feedback.message
+
+
+def test_shapes_checker_names_each_wrong_shape():
+    shapes = dict(ex.SHAPES_4_5_3)
+    shapes["dW1"], shapes["b1"], shapes["Z1"] = (4, 5), (1, 5), (5, 8)
+    message = ex.check_shapes(lambda: shapes).message
+    assert "dW1 is (5, 4), not (4, 5) (transposed: a gradient has the shape" in message
+    assert "b1 is (5,)" in message and "one entry per unit" in message
+    assert "Z1 is (8, 5)" in message and "one row per example" in message
+    assert "missing" in ex.check_shapes(lambda: {"W1": (5, 4)}).message
+    assert "tuple of ints" in ex.check_shapes(lambda: {**ex.SHAPES_4_5_3, "W2": "3x5"}).message
+
+
+tg = bpkit.tanh_grad
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (lambda Yh, Y, Z: 2 * (Yh - Y) / Yh.size, "derivative is missing"),
+        (lambda Yh, Y, Z: 2 * (Yh - Y) / Yh.size * Yh, "tanh' written as tanh"),
+        (lambda Yh, Y, Z: 2 * (Yh - Y) / Yh.size * (1 - Z**2), "wrong argument"),
+        (lambda Yh, Y, Z: 2 * (Yh - Y) / Yh.size * Yh * (1 - Yh), "sigmoid output"),
+        (lambda Yh, Y, Z: 2 * (Yh - Y) / len(Yh) * tg(Z), "number of rows n"),
+        (lambda Yh, Y, Z: (Yh - Y) / Yh.size * tg(Z), "the 2 from"),
+        (lambda Yh, Y, Z: 2 * (Yh - Y) * tg(Z), "1/N of the mean"),
+        (lambda Yh, Y, Z: 2 * (Y - Yh) / Yh.size * tg(Z), "wrong sign"),
+        (lambda Yh, Y, Z: (2 * (Yh - Y) / Yh.size * tg(Z)).T, "wrong shape"),
     ],
 )
 def test_output_delta_checker_names_the_mistake(answer, words):
-    feedback = ex.check_output_delta(answer)
+    feedback = ex.check_output_delta_tanh(answer)
     assert feedback.status == "failed" and words in feedback.message, feedback.message
 
 
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (lambda D, W, Z: D @ W, "missing derivative"),
-        (lambda D, W, Z: (D @ W) * Z * (1 - Z), "wrong argument"),
-        (lambda D, W, Z: (D @ W.T) * sg(Z), "no transpose is needed"),
-        (lambda D, W, Z: (D @ W) * bpkit.sigmoid(Z), "σ' written as σ"),
-        (lambda D, W, Z: -(D @ W) * sg(Z), "wrong sign"),
-        (lambda D, W, Z: (D @ W) * sg(Z) * 2, "constant factor"),
+        (lambda D, W, Z: D @ W, "derivative is missing"),
+        (lambda D, W, Z: (D @ W) * np.tanh(Z), "tanh' written as tanh"),
+        (lambda D, W, Z: (D @ W) * (1 - Z**2), "wrong argument"),
+        (lambda D, W, Z: (D @ W) * bpkit.sigmoid_grad(Z), "sigmoid's derivative"),
+        (lambda D, W, Z: (D @ W.T) * tg(Z), "no transpose is needed"),
+        (lambda D, W, Z: -(D @ W) * tg(Z), "wrong sign"),
+        (lambda D, W, Z: (D @ W) * tg(Z) * 2, "constant factor"),
     ],
 )
 def test_hidden_delta_checker_names_the_mistake(answer, words):
-    feedback = ex.check_hidden_delta(answer)
+    feedback = ex.check_hidden_delta_tanh(answer)
     assert feedback.status == "failed" and words in feedback.message, feedback.message
 
 
@@ -198,7 +265,7 @@ def test_hidden_delta_checker_names_the_mistake(answer, words):
     ("answer", "words"),
     [
         (lambda D, A: (A.T @ D, D.sum(axis=0)), "dW is transposed"),
-        (lambda D, A: (D.T @ A / len(D), D.sum(axis=0)), "1/n"),
+        (lambda D, A: (D.T @ A / len(D), D.sum(axis=0)), "the chain rule sums"),
         (lambda D, A: (D.T @ A, D), "sum Delta over the examples"),
         (lambda D, A: (D.T @ A, D.sum(axis=1)), "wrong axis"),
         (lambda D, A: (D.T @ A, D.mean(axis=0)), "you averaged"),
@@ -207,37 +274,69 @@ def test_hidden_delta_checker_names_the_mistake(answer, words):
     ],
 )
 def test_layer_grads_checker_names_the_mistake(answer, words):
-    feedback = ex.check_layer_grads(answer)
+    feedback = ex.check_layer_gradients(answer)
     assert feedback.status == "failed" and words in feedback.message, feedback.message
 
 
+def _tanh_linear(**wrong):
+    return lambda p, X, Y: ex._tanh_linear_backward(p, X, Y, **wrong)
+
+
 @pytest.mark.parametrize(
-    ("bug", "words"),
+    ("answer", "words"),
     [
-        (bugs.backward_missing_output_derivative, "missing activation derivative"),
-        (bugs.backward_sum_instead_of_mean, "3 times"),
-        (bugs.backward_missing_transpose, "transposed"),
+        (_tanh_linear(output_grad=bpkit.tanh_grad), "the output is linear"),
+        (_tanh_linear(hidden_grad=bpkit.sigmoid_grad), "not the sigmoid's"),
+        (_tanh_linear(hidden_grad=np.tanh), "tanh' written as tanh"),
+        (_tanh_linear(N=4), "number of rows n"),
+        (lambda p, X, Y: bugs.backward(p, X, Y, "tanh", "sigmoid"), "wrong gradients for"),
     ],
 )
-def test_full_backward_checker_reports_gallery_bugs(bug, words):
-    feedback = ex.check_backward(lambda p, X, T: bug(p, X, T))
-    assert feedback.status == "failed" and "W1" in feedback.message
-    assert words in feedback.message, feedback.message
+def test_full_backward_checker_names_the_mistake(answer, words):
+    feedback = ex.check_backward_tanh_linear(answer)
+    assert feedback.status == "failed" and words in feedback.message, feedback.message
 
 
 def test_full_backward_checker_names_only_the_wrong_parameter():
-    def half_right(p, X, T):
-        g = bugs.backward(p, X, T)
+    def half_right(p, X, Y):
+        g = bugs.backward(p, X, Y, "tanh", "identity")
         g["b2"] = -g["b2"]
         return g
 
-    feedback = ex.check_backward(half_right)
+    feedback = ex.check_backward_tanh_linear(half_right)
     assert "wrong gradients for b2." in feedback.message and "sign flipped" in feedback.message
-    assert "missing" in ex.check_backward(lambda p, X, T: {"W1": p["W1"]}).message
+    missing = ex.check_backward_tanh_linear(lambda p, X, Y: {"W1": p["W1"]})
+    assert "missing" in missing.message
+
+
+def test_macs_rules_and_checker():
+    counts = ex.macs([3, 2, 1], 1)
+    # forward 3*2 + 2*1; backward: dW for both layers, dA for the second only; P = 11
+    assert counts == {"forward": 8, "reverse": 8 + 8 + 2, "central differences": 2 * 11 * 8}
+
+    def no_batch(sizes, n):
+        return {k: v // n if k == "forward" else v for k, v in ex.macs(sizes, n).items()}
+
+    def first_layer_dx(sizes, n):
+        right = ex.macs(sizes, n)
+        return {**right, "reverse": right["forward"] * 3}
+
+    def one_pass_per_param(sizes, n):
+        right = ex.macs(sizes, n)
+        return {**right, "central differences": right["central differences"] // 2}
+
+    for answer, words in [
+        (no_batch, "the batch"),
+        (first_layer_dx, "which no parameter needs"),
+        (one_pass_per_param, "two forward passes per parameter"),
+        (lambda s, n: [1, 2, 3], "return a dict"),
+    ]:
+        feedback = ex.check_macs(answer)
+        assert feedback.status == "failed" and words in feedback.message, feedback.message
 
 
 def test_checker_reports_a_crash_in_words():
-    feedback = ex.check_hidden_delta(lambda D, W, Z: W @ D)
+    feedback = ex.check_hidden_delta_tanh(lambda D, W, Z: W @ D)
     assert feedback.status == "failed" and "raised ValueError" in feedback.message
 
 
@@ -252,11 +351,11 @@ def test_slope_is_the_backprop_gradient_everywhere():
 
 def test_slope_at_chapter_values_matches_reference_backward():
     params = bx.chapter_params()
-    x, t = bx.chapter_example()
-    grads = bugs.backward(params, x, t)
+    x, y = bx.chapter_example()
+    grads = bugs.backward(params, x, y)
     d = bx.compute_slope("W2[0,1]", 0.0)
     np.testing.assert_allclose(d["grad"], grads["W2"][0, 1], rtol=1e-12)
-    np.testing.assert_allclose(d["loss"], bugs.loss(params, x, t), rtol=1e-12)
+    np.testing.assert_allclose(d["loss"], bugs.loss(params, x, y), rtol=1e-12)
     with pytest.raises(ValueError, match="choose one of"):
         bx.compute_slope("W9[0,0]", 0.0)
 
@@ -278,3 +377,68 @@ def test_explorer_sliders_move_from_python():
 
 
 # ------------------------------------------------------------------ the notebook's shape
+
+
+# ------------------------------------------------------------------ the network explorer
+@pytest.mark.parametrize("network", bx.NETWORKS)
+def test_network_trace_is_the_reference_backward_pass(network):
+    trace = bx.network_trace(network)
+    params = bx.chapter_params(network)
+    x, y = bx.chapter_example(network)
+    grads = bugs.backward(params, x, y)
+    for name in ("W1", "b1", "W2", "b2"):
+        np.testing.assert_allclose(trace["d" + name], grads[name], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(trace["loss"], bugs.loss(params, x, y), rtol=1e-12)
+    # the hidden gradient is the sum over the output units of delta_k W_kj ...
+    np.testing.assert_allclose(trace["terms"].sum(axis=0), trace["dL_da1"], rtol=1e-15)
+    # ... which the matrix product computes
+    np.testing.assert_allclose(trace["delta2"] @ params["W2"], trace["dL_da1"], rtol=1e-15)
+
+
+def test_two_output_network_keeps_the_hidden_layer_and_has_two_paths():
+    one, two = bx.chapter_params("3-2-1"), bx.chapter_params("3-2-2")
+    np.testing.assert_array_equal(one["W1"], two["W1"])
+    np.testing.assert_array_equal(one["W2"], two["W2"][:1])
+    assert bx.network_trace("3-2-2")["terms"].shape == (2, 2)
+    with pytest.raises(ValueError, match="choose one of"):
+        bx.chapter_params("3-3-3")
+
+
+def test_network_explorer_steps_and_networks_move_from_python():
+    explorer = bx.network_explorer()
+    assert explorer.n_frames() == len(bx.STEPS) * len(bx.NETWORKS) <= 64
+    w = explorer.widget()
+    assert w.result["step"] == 0 and w.result["trace"]["network"] == "3-2-1"
+    w.children[0].value = 4
+    w.children[1].value = "3-2-2"
+    moved = w.result
+    assert moved["step"] == 4 and moved["trace"]["network"] == "3-2-2"
+    text = bx.describe_network_step(moved, {})
+    t = moved["trace"]
+    # the caption shows the two paths' terms and their sum
+    assert "2 paths" in text and "+" in text and bx._num(t["dL_da1"][0]) in text
+    assert "one path" in bx.describe_network_step(explorer.compute(step=4), {})
+
+
+@pytest.mark.parametrize("step", range(len(bx.STEPS)))
+def test_every_step_has_its_own_caption_and_draws(step):
+    data = bx.compute_network_step(step, "3-2-2")
+    text = bx.describe_network_step(data, {})
+    assert text.startswith(f"Step {step}") and len(text) > 60
+    from bpcourse.plotting import add_axes, new_figure
+
+    fig = new_figure(8, 4)
+    ax = add_axes(fig)
+    bx.draw_network(ax, data["trace"], step)
+    labels = [t.get_text() for t in ax.texts]
+    # every edge is labelled with its weight; gradients appear once computed
+    assert sum(s.startswith("w ") for s in labels) == 6 + 4
+    has_grad = sum("\ng " in s for s in labels)
+    assert has_grad == (4 if step >= 3 else 0) + (6 if step >= 6 else 0)
+
+
+def test_network_step_rejects_bad_input():
+    with pytest.raises(ValueError, match="between 0 and 6"):
+        bx.compute_network_step(7)
+    with pytest.raises(ValueError, match="choose one of"):
+        bx.compute_network_step(0, "2-2-2")
