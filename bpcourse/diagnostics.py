@@ -61,3 +61,34 @@ def layer_output_stds(
         names = ", ".join(k.__name__ for k in kinds)
         raise ValueError(f"the model has no top-level layer of kind {names}")
     return stds
+
+
+def layer_factor_norms(model: Sequential, X: ArrayLike, dout_fn) -> dict[str, np.ndarray]:
+    r"""The two factors of every weight gradient, :math:`\partial L/\partial W^{(l)} = \Delta^{(l)\top} A^{(l-1)}`.
+
+    Runs ``model.forward(X)``, then the backward pass layer by layer (as
+    ``Sequential.backward`` does), starting from ``dout_fn(output)`` (e.g.
+    ``lambda out: mse_grad(out, Y)``), and records, for each ``Dense`` layer (input side
+    first), the Frobenius norms of its delta :math:`\Delta^{(l)}` (the gradient arriving at
+    its output ``Z``), of its input :math:`A^{(l-1)}` and of its weight gradient. Since
+    :math:`\lVert \Delta^\top A\rVert_F \le \lVert\Delta\rVert_F \lVert A\rVert_F`, the third
+    is at most the product of the first two. Only a flat ``Sequential`` of layers is
+    walked (no nested blocks).
+    """
+    if not isinstance(model, Sequential):
+        raise TypeError(f"layer_factor_norms walks a Sequential; got {type(model).__name__}")
+    nested = [
+        type(layer).__name__ for layer in model.layers if isinstance(layer, Sequential | Residual)
+    ]
+    if nested:
+        raise ValueError(f"layer_factor_norms walks a flat Sequential; this one nests {nested}")
+    d = dout_fn(model.forward(X))
+    delta, inputs, grads = [], [], []
+    for layer in reversed(model.layers):
+        if isinstance(layer, Dense):
+            delta.append(float(np.linalg.norm(d)))  # Delta = dL/dZ arriving at this layer
+            inputs.append(float(np.linalg.norm(layer.X)))  # A^(l-1), the layer's cached input
+        d = layer.backward(d)  # fills dW, db; passes dL/d(input) down
+        if isinstance(layer, Dense):
+            grads.append(float(np.linalg.norm(layer.dW)))
+    return {k: np.array(v[::-1]) for k, v in (("delta", delta), ("input", inputs), ("dW", grads))}
