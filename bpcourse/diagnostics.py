@@ -92,3 +92,15 @@ def layer_factor_norms(model: Sequential, X: ArrayLike, dout_fn) -> dict[str, np
         if isinstance(layer, Dense):
             grads.append(float(np.linalg.norm(layer.dW)))
     return {k: np.array(v[::-1]) for k, v in (("delta", delta), ("input", inputs), ("dW", grads))}
+
+
+def median_and_range(values: ArrayLike, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The median of ``values`` along ``axis``, and the smallest and largest value.
+
+    How the book reports a number measured over several random draws (seeds): the median
+    as the typical value, the range to show how far one draw can be from it.
+    """
+    v = np.asarray(values, dtype=float)
+    if v.size == 0 or v.shape[axis] == 0:
+        raise ValueError("median_and_range needs at least one value")
+    return np.median(v, axis=axis), np.min(v, axis=axis), np.max(v, axis=axis)

@@ -211,7 +211,7 @@ def grad_norms_explorer() -> Explorer:
         sliders={
             "depth": Slider(list(DEPTHS), "depth (layers)", default=10),
             "activation": Slider(list(ACTIVATIONS), "activation", default="sigmoid"),
-            "gain": Slider(list(GAINS), "weight gain g (std = g/√n_in)", default=1.0),
+            "gain": Slider(list(GAINS), "weight gain α (std = α/√n_in)", default=1.0),
         },
         describe=describe_grad_norms,
         title="Per-layer gradient norms of a deep network",
