@@ -235,7 +235,18 @@ def test_faq_answers_the_required_questions_each_with_a_link():
     text = _page_text(CHAPTERS / "a2_faq.md")
     sections = re.split(r"^## ", text, flags=re.M)[1:]
     titles = [s.splitlines()[0].lower() for s in sections]
-    for topic in ("matter", "weakness", "learning rate", "loss", "non-linear", "regularise"):
+    for topic in (
+        "matter",
+        "weakness",
+        "learning rate",
+        "loss",
+        "non-linear",
+        "regularise",
+        "sgd and adam variants of backpropagation",
+        "adam or sgd with momentum",
+        "nan",
+        "adamw",
+    ):
         assert any(topic in t for t in titles), f"no FAQ question about {topic!r}: {titles}"
     for section in sections:
         assert REF.search(section), f"FAQ answer without a chapter link: {section.splitlines()[0]}"
@@ -503,3 +514,43 @@ def test_updating_a_layer_during_the_backward_pass_breaks_the_layers_below():
         D1 = (D2 @ p["W2"]) * A1 * (1 - A1)  # ... and the next delta uses it
         errors.append(bpkit.relative_error(D1.T @ X, right["W1"]))
     assert 1e-7 < errors[0] < errors[1]
+
+
+@pytest.mark.parametrize(
+    ("term", "words"),
+    [
+        ("Neuron", "神经元"),
+        ("Input layer", "输入层"),
+        ("Output layer", "输出层"),
+        ("Epoch", "迭代周期"),
+        ("Gain", "增益"),
+        ("Velocity", "速度"),
+        ("Frobenius norm", "范数"),
+        ("Forward pass", "前向传播"),
+        ("Backward pass", "反向传播"),
+        ("Normalisation layer", "批量规范化"),
+        ("Normalisation layer", "层规范化"),
+        ("Inference", "推理"),
+    ],
+)
+def test_glossary_has_the_terms_and_chinese_variants_readers_meet(term, words):
+    assert words in _glossary_entries()[term]
+
+
+def test_glossary_keeps_evaluation_and_inference_apart():
+    entries = _glossary_entries()
+    assert "推理" not in entries["Evaluation"] and "评估" in entries["Evaluation"]
+    assert "labels" in entries["Inference"] and "labelled" in entries["Evaluation"]
+
+
+def test_where_to_go_next_names_the_books_and_courses():
+    text = _page_text(CHAPTERS / "a5_next.md")
+    for item in (
+        "https://d2l.ai",
+        "https://zh.d2l.ai",
+        "Understanding Deep Learning",
+        "cs231n.github.io",
+        "distill.pub",
+        "神经网络与深度学习",
+    ):
+        assert item in text, item
