@@ -375,7 +375,7 @@ def quadratic_tuning(lam_min: float = QUAD_A, lam_max: float = QUAD_B) -> dict[s
 
 
 TUNED = quadratic_tuning()
-ADAM_LRS = [0.01, 0.1, 0.5]
+ADAM_LRS = [0.1, 0.5]
 ADAM_LR = 0.1  # Adam's default in the race
 RACE_STEPS = {"quadratic": 100, "rosenbrock": 500}
 RACE_LRS = {
@@ -509,7 +509,7 @@ def render_race(fig: Any, data: dict[str, Any], params: dict[str, Any]) -> None:
 
 
 def race_explorer(surface: str = "quadratic") -> Explorer:
-    """Sliders for the learning rate (4 values), momentum (3) and Adam's rate (3): 36 frames."""
+    """Sliders for the learning rate (4 values), momentum (3) and Adam's rate (2): 24 frames."""
     get_surface(surface)  # a clear error for an unknown name
     if surface not in RACE_LRS:
         valid = ", ".join(repr(k) for k in RACE_LRS)
