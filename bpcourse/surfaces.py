@@ -8,6 +8,9 @@ a contour plot (shape ``(..., 2) -> (...)``) and ``grad`` returns shape ``(..., 
   valley whose curvatures ``a`` and ``b`` differ by the condition number ``b / a``.
 * :data:`ROSENBROCK`, :math:`f(x, y) = (1 - x)^2 + 100 (y - x^2)^2` (Rosenbrock, 1960): a
   curved, flat-bottomed banana valley with its minimum at :math:`(1, 1)`.
+* :data:`RECURRENT_CLIFF`, the loss of a recurrent network of one unit unrolled for 50
+  steps, as a function of its two parameters :math:`(w, b)`: steep walls beside a valley
+  floor, the geometry Pascanu, Mikolov and Bengio (2013) use to explain gradient clipping.
 
 :func:`descend` runs any bpkit optimizer on a surface by wrapping the point in a
 :class:`bpkit.Parameter`, exactly as the optimizer would see a layer's weights.
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bpkit.activations import sigmoid
 from bpkit.layers import Parameter
 from bpkit.optim import Optimizer
 
@@ -113,11 +117,62 @@ ROSENBROCK = Surface(
     xlim=(-2.0, 2.0),
     ylim=(-1.0, 3.0),
 )
-SURFACES = {"quadratic": ELONGATED_QUADRATIC, "rosenbrock": ROSENBROCK}
+
+# ---------------------------------------------------------------- a recurrent cliff
+RNN_STEPS, RNN_X0, RNN_TARGET = 50, 0.5, 0.7
+
+
+def one_unit_rnn(p: Array) -> Array:
+    r""":math:`f(w, b) = (x_{50} - 0.7)^2` for :math:`x_t = w\,\sigma(x_{t-1}) + b`, :math:`x_0 = 0.5`.
+
+    One recurrent unit applied 50 times: a 50-layer network whose layers share the weight
+    :math:`w` and the bias :math:`b`. Minimum 0 along a curve of :math:`(w, b)`.
+    """
+    w, b = p[..., 0], p[..., 1]
+    x = np.full(np.shape(w), RNN_X0)
+    for _ in range(RNN_STEPS):
+        x = w * sigmoid(x) + b
+    return (x - RNN_TARGET) ** 2
+
+
+def one_unit_rnn_grad(p: Array) -> Array:
+    r"""Backpropagation through time: with :math:`\delta_t = \partial f/\partial x_t`,
+    :math:`\delta_{50} = 2(x_{50} - 0.7)`, :math:`\delta_{t-1} = \delta_t\, w\, \sigma'(x_{t-1})`,
+    :math:`\partial f/\partial w = \sum_t \delta_t\, \sigma(x_{t-1})`,
+    :math:`\partial f/\partial b = \sum_t \delta_t`."""
+    w, b = p[..., 0], p[..., 1]
+    xs = [np.full(np.shape(w), RNN_X0)]
+    for _ in range(RNN_STEPS):  # forward, keeping every state
+        xs.append(w * sigmoid(xs[-1]) + b)
+    delta = 2 * (xs[-1] - RNN_TARGET)  # df/dx_50
+    dw, db = np.zeros(np.shape(w)), np.zeros(np.shape(w))
+    for t in range(RNN_STEPS, 0, -1):
+        s = sigmoid(xs[t - 1])
+        dw += delta * s  # x_t = w s + b: dx_t/dw = s(x_{t-1}), the weight shared by every step
+        db += delta  # dx_t/db = 1
+        delta = delta * w * s * (1 - s)  # dx_t/dx_{t-1} = w sigma'(x_{t-1})
+    return np.stack([dw, db], axis=-1)
+
+
+RECURRENT_CLIFF = Surface(
+    "one-unit recurrent network",
+    one_unit_rnn,
+    one_unit_rnn_grad,
+    # x = 0.7 is a fixed point when b = 0.7 - w sigma(0.7); for w = 2 the map contracts to it
+    minimum=(2.0, RNN_TARGET - 2.0 / (1.0 + np.exp(-RNN_TARGET))),
+    start=(8.0, -1.0),
+    xlim=(-2.0, 12.0),
+    ylim=(-8.0, 4.0),
+)
+SURFACES = {
+    "quadratic": ELONGATED_QUADRATIC,
+    "rosenbrock": ROSENBROCK,
+    "cliff": RECURRENT_CLIFF,
+}
 
 
 def get_surface(name: str) -> Surface:
-    """A surface by its short name: ``"quadratic"`` or ``"rosenbrock"``."""
+    """A surface by its short name: ``"quadratic"``, ``"rosenbrock"`` or ``"cliff"``."""
     try:
         return SURFACES[name]
     except (KeyError, TypeError):

@@ -25,7 +25,6 @@ from bpkit.residual import Residual
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 DEPTHS = (3, 5, 10, 20)
 GAINS = (0.5, 1.0, 1.41, 2.0, 3.0)
-LOG10_RANGE = (-20, 12)  # fixed y-axis of the explorer, in decades
 
 
 def deep_network(
@@ -111,11 +110,27 @@ def compute_grad_norms(
     }
 
 
-def render_grad_norms(fig, data: dict[str, Any], params: dict[str, Any]) -> None:
-    """Plot log10 of each layer's gradient norm on fixed axes, so frames compare at a glance.
+def log10_window(values: np.ndarray, min_decades: int = 3) -> tuple[int, int]:
+    """Whole-decade y limits that hold every value, at least ``min_decades`` decades tall.
 
-    (A linear axis over log10 values with ``1e{k}`` tick labels reads like a log axis and
-    draws about twice as fast, which matters for 60 precomputed frames.)
+    The explorer's axis follows the frame: a fixed axis tall enough for a vanishing
+    sigmoid (a dozen decades) would flatten a 50-fold explosion into a level line.
+    """
+    logs = np.log10(np.asarray(values, dtype=float))
+    lo, hi = int(np.floor(logs.min())), int(np.ceil(logs.max()))
+    while hi - lo < min_decades:  # grow evenly on both sides
+        lo, hi = (lo - 1, hi) if (hi - lo) % 2 else (lo, hi + 1)
+    return lo, hi
+
+
+def render_grad_norms(fig, data: dict[str, Any], params: dict[str, Any]) -> None:
+    """Plot log10 of each layer's gradient norm, on an axis that fits this frame.
+
+    The y axis spans whole decades around this frame's norms (:func:`log10_window`), so
+    a growth or a decay of a few fold is visible; the dashed line marks the last layer's
+    norm, the reference the caption's ratio is measured against. (A linear axis over
+    log10 values with ``1e{k}`` tick labels reads like a log axis and draws about twice as
+    fast, which matters for 60 precomputed frames.)
     """
     from bpcourse.plotting import PALETTE, add_axes
 
@@ -123,42 +138,64 @@ def render_grad_norms(fig, data: dict[str, Any], params: dict[str, Any]) -> None
     fig.set_layout_engine(None)
     fig.subplots_adjust(left=0.15, right=0.97, bottom=0.15, top=0.9)
     ax = add_axes(fig, 1, 1, 1)
+    norms = data["norms"]
     layers = np.arange(1, data["depth"] + 1)
     colour = {"sigmoid": "vermillion", "tanh": "blue", "relu": "green"}[data["activation"]]
-    ax.axhspan(-1, 1, color=PALETTE["sky"], alpha=0.15, lw=0)
-    ax.plot(layers, np.log10(data["norms"]), "o-", color=PALETTE[colour])
-    ax.set_ylim(*LOG10_RANGE)
-    ticks = np.arange(LOG10_RANGE[0], LOG10_RANGE[1] + 1, 4)
-    ax.set_yticks(ticks, [f"1e{k}" for k in ticks])
+    lo, hi = log10_window(norms)
+    ax.axhspan(max(lo, -1), min(hi, 1), color=PALETTE["sky"], alpha=0.15, lw=0)
+    ax.axhline(np.log10(norms[-1]), color=PALETTE["black"], lw=0.8, ls="--")
+    ax.plot(layers, np.log10(norms), "o-", color=PALETTE[colour])
+    ax.set_ylim(lo, hi)
+    step = max(1, int(np.ceil((hi - lo) / 6)))
+    ticks = np.arange(lo, hi + 1, step)
+    ax.set_yticks(ticks, ["1" if k == 0 else f"1e{k}" for k in ticks])
     ax.set_xlim(0.5, data["depth"] + 0.5)
     ax.set_xticks(layers[:: max(1, data["depth"] // 6)])
     ax.set_xlabel("layer (1 = nearest the input)")
     ax.set_ylabel("gradient norm ||dL/dW|| (log scale)")
     ax.set_title(
         f"{data['depth']} layers, {data['activation']}, gain {data['gain']:g}: "
-        f"first/last = {data['ratio']:.1e}"
+        f"first/last = {data['ratio']:.2g}"
     )
     ax.grid(True, alpha=0.3)
+
+
+def describe_trend(ratio: float, depth: int) -> str:
+    """The first/last ratio in words, with the average factor per layer.
+
+    Within a factor of 2 either way the gradient "keeps roughly its size"; otherwise the
+    caption says how many fold it grows or shrinks toward the input and by how much per
+    layer on average (the ``depth - 1``-th root of the ratio), and beyond a factor of 10
+    it names the trend: exploding or vanishing toward the input.
+    """
+    per_layer = f"about {ratio ** (1.0 / (depth - 1)):.2f} times per layer"
+    if ratio > 2:
+        words = (
+            f"the gradient grows {ratio:.2g}-fold from the last layer to the first ({per_layer})"
+        )
+        return words + (": it explodes toward the input" if ratio > 10 else "")
+    if ratio < 0.5:
+        words = (
+            f"the gradient shrinks to {ratio:.2g} times the last layer's by the first layer "
+            f"({per_layer})"
+        )
+        return words + (": it vanishes toward the input" if ratio < 0.1 else "")
+    return "the gradient keeps roughly its size through the layers (within a factor of 2)"
 
 
 def describe_grad_norms(data: dict[str, Any], params: dict[str, Any]) -> str:
     """Caption of one frame: the two end norms, the trend toward the input, and the overall size.
 
-    The trend reads the first/last ratio (below 0.1: vanishing toward the input; above 10:
-    exploding toward the input); a level profile is still called tiny or huge when every
-    norm lies below 1e-3 or above 1e3, which is what a wrong weight scale does to ReLU.
+    The trend reads the first/last ratio (:func:`describe_trend`); every frame whose norms
+    all lie below 1e-3 or above 1e3 says so as well, which is what a wrong weight scale
+    does to ReLU (the profile can be level while every layer's gradient is tiny or huge).
     """
     norms, ratio = data["norms"], data["ratio"]
-    if ratio < 0.1:
-        trend = "the gradient vanishes toward the input"
-    elif ratio > 10:
-        trend = "the gradient explodes toward the input, growing layer after layer"
-    elif np.max(norms) > 1e3:
-        trend = "the profile is level, but every norm is huge: the whole gradient explodes"
+    trend = describe_trend(ratio, data["depth"])
+    if np.min(norms) > 1e3:
+        trend += "; and every norm is huge (above 1e3): the whole gradient explodes"
     elif np.max(norms) < 1e-3:
-        trend = "the profile is level, but every norm is tiny: the whole gradient vanishes"
-    else:
-        trend = "the gradient keeps roughly its size through the layers"
+        trend += "; and every norm is tiny (below 1e-3): the whole gradient vanishes"
     return (
         f"Per-layer gradient norms, log scale, for {data['depth']} {data['activation']} layers "
         f"with weight gain {data['gain']:g}: {norms[-1]:.2g} at the last layer and "
@@ -174,7 +211,7 @@ def grad_norms_explorer() -> Explorer:
         sliders={
             "depth": Slider(list(DEPTHS), "depth (layers)", default=10),
             "activation": Slider(list(ACTIVATIONS), "activation", default="sigmoid"),
-            "gain": Slider(list(GAINS), "weight gain g (std = g/√n_in)", default=1.0),
+            "gain": Slider(list(GAINS), "weight gain α (std = α/√n_in)", default=1.0),
         },
         describe=describe_grad_norms,
         title="Per-layer gradient norms of a deep network",

@@ -25,6 +25,9 @@ REQUIRED = {
     "bengio1994",
     "goodfellow2016deep",
     "nielsen2015",
+    "nesterov1983",
+    "goh2017momentum",
+    "karpathy_cs231n_nn3",
 }
 
 
@@ -109,6 +112,12 @@ def test_no_work_is_listed_twice(bib):
         ("hochreiter1991", "year", "1991"),
         ("goodfellow2016deep", "publisher", "MIT Press"),
         ("nielsen2015", "publisher", "Determination Press"),
+        ("nesterov1983", "year", "1983"),
+        ("nesterov1983", "pages", "543--547"),
+        ("nesterov1983", "journal", "Doklady Akademii Nauk SSSR"),
+        ("goh2017momentum", "doi", "10.23915/distill.00006"),
+        ("goh2017momentum", "journal", "Distill"),
+        ("karpathy_cs231n_nn3", "url", "https://cs231n.github.io/neural-networks-3/"),
     ],
 )
 def test_course_sources_carry_their_checkable_facts(bib, key, field, value):
@@ -127,3 +136,12 @@ def test_theses_are_described_as_what_they_are(bib):
     hochreiter = bib.entries["hochreiter1991"]
     assert hochreiter.type == "misc"
     assert hochreiter.fields["howpublished"].startswith("Diploma thesis")
+
+
+def test_web_pages_carry_an_access_date(bib):
+    # an undated web page is only checkable with the date it was read
+    for key, entry in bib.entries.items():
+        if entry.fields.get("year") == "n.d.":
+            date = entry.fields.get("urldate", "")
+            assert re.fullmatch(r"20\d\d-\d\d-\d\d", date), f"{key}: urldate {date!r}"
+            assert f"Accessed {date}" in entry.fields.get("note", ""), key

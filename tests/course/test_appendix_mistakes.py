@@ -59,16 +59,16 @@ def net_data():
 # ------------------------------------------------------------------ notebook shape
 
 
-def test_ten_numbered_mistakes_each_demonstrated_by_an_asserting_cell(notebook):
+def test_sixteen_numbered_mistakes_each_demonstrated_by_an_asserting_cell(notebook):
     cells = notebook.cells
     starts = {}
     for i, cell in enumerate(cells):
         if cell.cell_type == "markdown":
             for m in re.finditer(r"^## (\d+)\. ", cell.source, flags=re.M):
                 starts[int(m.group(1))] = i
-    assert sorted(starts) == list(range(1, 11)), f"sections found: {sorted(starts)}"
+    assert sorted(starts) == list(range(1, 17)), f"sections found: {sorted(starts)}"
     bounds = [*sorted(starts.values()), len(cells)]
-    for k in range(1, 11):
+    for k in range(1, 17):
         section = cells[starts[k] + 1 : bounds[k]]
         code = "\n".join(c.source for c in section if c.cell_type == "code")
         assert re.search(r"\bassert\b|assert_allclose", code), (
@@ -77,6 +77,9 @@ def test_ten_numbered_mistakes_each_demonstrated_by_an_asserting_cell(notebook):
     md = "\n".join(c.source for c in cells if c.cell_type == "markdown")
     last_heading = re.findall(r"^## .+$", md, flags=re.M)[-1]
     assert last_heading == "## Summary"
+    # the summary table has one row per mistake
+    table_rows = re.findall(r"^\| (\d+) \|", md.split("## Summary")[-1], flags=re.M)
+    assert [int(r) for r in table_rows] == list(range(1, 17))
 
 
 def test_deliberate_errors_are_tagged_and_only_those(notebook):
@@ -232,7 +235,18 @@ def test_faq_answers_the_required_questions_each_with_a_link():
     text = _page_text(CHAPTERS / "a2_faq.md")
     sections = re.split(r"^## ", text, flags=re.M)[1:]
     titles = [s.splitlines()[0].lower() for s in sections]
-    for topic in ("matter", "weakness", "learning rate", "loss", "non-linear", "regularise"):
+    for topic in (
+        "matter",
+        "weakness",
+        "learning rate",
+        "loss",
+        "non-linear",
+        "regularise",
+        "sgd and adam variants of backpropagation",
+        "adam or sgd with momentum",
+        "nan",
+        "adamw",
+    ):
         assert any(topic in t for t in titles), f"no FAQ question about {topic!r}: {titles}"
     for section in sections:
         assert REF.search(section), f"FAQ answer without a chapter link: {section.splitlines()[0]}"
@@ -362,3 +376,181 @@ def test_fix_checker_other_mistakes_stub_and_solution():
         return {k: v / len(X) for k, v in grads.items()}
 
     assert ex.check_fixed_backward(fixed).passed
+
+
+# ------------------------------------------------------------------ mistakes 11 to 16 (issue 13)
+def test_a_column_minus_a_flat_target_broadcasts_and_bpkit_refuses_it():
+    y_hat, y = np.zeros((4, 1)), np.arange(4.0)
+    assert (y_hat - y).shape == (4, 4)  # numpy: no error, the wrong shape
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        bpkit.mse(y_hat, y)
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        bpkit.mse_grad(y_hat, y)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(min_value=2, max_value=40), st.integers(min_value=0, max_value=2**32 - 1))
+def test_the_broadcast_loss_is_minimised_by_predicting_the_mean_target(n, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.standard_normal(n)
+    y_hat = rng.standard_normal((n, 1))
+    broadcast = np.mean((y_hat - y) ** 2)
+    # B = spread of the predictions around mean(y) + spread of the targets (exercise)
+    np.testing.assert_allclose(
+        broadcast, np.mean((y_hat[:, 0] - y.mean()) ** 2) + np.var(y), rtol=1e-10
+    )
+    assert np.mean((np.full((n, 1), y.mean()) - y) ** 2) <= broadcast + 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(min_value=0, max_value=2**32 - 1))
+def test_missing_output_derivative_is_four_times_too_large_per_example(seed):
+    rng = np.random.default_rng(seed)
+    params = bugs.init_params(3, 2, 1, rng=rng)
+    X, Y = rng.standard_normal((1, 3)), rng.uniform(0, 1, (1, 1))
+    ratio = (
+        bugs.backward_missing_output_derivative(params, X, Y)["W1"]
+        / bugs.backward(params, X, Y)["W1"]
+    )
+    assert np.all(ratio >= 4 - 1e-9)  # one example: too large, never the other way
+
+
+def test_missing_output_derivative_can_flip_the_sign_on_a_batch():
+    rng = np.random.default_rng(8)
+    params = bugs.init_params(3, 2, 1, rng=np.random.default_rng(0))
+    flipped = 0
+    for _ in range(200):
+        X, Y = rng.standard_normal((3, 3)), rng.uniform(0, 1, (3, 1))
+        ratio = (
+            bugs.backward_missing_output_derivative(params, X, Y)["W1"]
+            / bugs.backward(params, X, Y)["W1"]
+        )
+        flipped += bool(np.any(ratio < 0))
+    assert flipped > 0
+
+
+def test_hand_backward_is_bpkits_gradient_of_the_books_loss():
+    from bpcourse.exercises import mistakes as ex
+
+    params, X, Y = ex.slip_problem()
+    net = bpkit.Sequential(
+        bpkit.Dense(3, 2, rng=0), bpkit.Activation("sigmoid"),
+        bpkit.Dense(2, 1, rng=0), bpkit.Activation("sigmoid"),
+    )  # fmt: skip
+    for layer, name in ((net[0], "1"), (net[2], "2")):
+        layer.W[...], layer.b[...] = params["W" + name], params["b" + name]
+    net.backward(bpkit.mse_grad(net.forward(X), Y))
+    grads = ex.hand_backward(params, X, Y)
+    np.testing.assert_allclose(grads["W1"], net[0].dW, rtol=1e-12, atol=1e-16)
+    np.testing.assert_allclose(grads["b2"], net[2].db, rtol=1e-12, atol=1e-16)
+    assert ex.check_hand_backward(ex.hand_backward).passed
+
+
+def _slip_ids():
+    from bpcourse.exercises import mistakes as ex
+
+    return [name for name, _, _ in ex.SLIPS]
+
+
+@pytest.mark.parametrize("index", range(7), ids=_slip_ids())
+def test_check_hand_backward_names_every_slip(index):
+    from bpcourse.exercises import mistakes as ex
+
+    name, hint, wrong = ex.SLIPS[index]
+    verdict = ex.check_hand_backward(wrong)
+    assert not verdict.passed and name in verdict.message and hint in verdict.message
+    # every slip is wrong by the gradient check too (not just different from our answer)
+    params, X, Y = ex.slip_problem()
+    grads = wrong(params, X, Y)
+    assert any(
+        bpkit.relative_error(grads[k], v) > 1e-7 for k, v in ex.hand_backward(params, X, Y).items()
+    )
+
+
+def test_check_hand_backward_other_answers():
+    from bpcourse.exercises import mistakes as ex
+
+    def stub(params, X, Y):
+        raise NotImplementedError
+
+    assert not ex.check_hand_backward(stub).attempted
+    flipped = ex.check_hand_backward(
+        lambda p, X, Y: {k: -v for k, v in ex.hand_backward(p, X, Y).items()}
+    )
+    assert not flipped.passed and "sign flipped" in flipped.message
+    assert "no gradient for" in ex.check_hand_backward(lambda p, X, Y: {"W1": p["W1"]}).message
+    assert "raised ZeroDivisionError" in ex.check_hand_backward(lambda p, X, Y: 1 / 0).message
+
+    def tutorial_backward(params, X, Y):  # the exercise's code: the sum's gradient
+        A1 = bpkit.sigmoid(X @ params["W1"].T + params["b1"])
+        Y_hat = bpkit.sigmoid(A1 @ params["W2"].T + params["b2"])
+        D2 = 2 * (Y_hat - Y) * Y_hat * (1 - Y_hat)
+        D1 = (D2 @ params["W2"]) * A1 * (1 - A1)
+        return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ A1, "b2": D2.sum(axis=0)}
+
+    assert "gradient of the sum" in ex.check_hand_backward(tutorial_backward).message
+
+
+def test_a_misplaced_bracket_makes_the_cross_entropy_negative():
+    p, y = np.array([0.9, 0.6, 0.8, 0.5]), np.array([1.0, 0.0, 1.0, 0.0])
+    misplaced = -np.mean(y * np.log(p)) + np.mean((1 - y) * np.log(1 - p))
+    right = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    np.testing.assert_allclose(right, bpkit.binary_cross_entropy(p, y))
+    assert misplaced < 0 <= right
+
+
+def test_updating_a_layer_during_the_backward_pass_breaks_the_layers_below():
+    from bpcourse.exercises import mistakes as ex
+
+    params, X, Y = ex.slip_problem()
+    right = ex.hand_backward(params, X, Y)
+    errors = []
+    for lr in (0.01, 1.0):
+        p = {k: v.copy() for k, v in params.items()}
+        A1 = bpkit.sigmoid(X @ p["W1"].T + p["b1"])
+        Y_hat = bpkit.sigmoid(A1 @ p["W2"].T + p["b2"])
+        D2 = 2 * (Y_hat - Y) / Y.size * Y_hat * (1 - Y_hat)
+        p["W2"] -= lr * (D2.T @ A1)  # the update comes too early ...
+        D1 = (D2 @ p["W2"]) * A1 * (1 - A1)  # ... and the next delta uses it
+        errors.append(bpkit.relative_error(D1.T @ X, right["W1"]))
+    assert 1e-7 < errors[0] < errors[1]
+
+
+@pytest.mark.parametrize(
+    ("term", "words"),
+    [
+        ("Neuron", "神经元"),
+        ("Input layer", "输入层"),
+        ("Output layer", "输出层"),
+        ("Epoch", "迭代周期"),
+        ("Gain", "增益"),
+        ("Velocity", "速度"),
+        ("Frobenius norm", "范数"),
+        ("Forward pass", "前向传播"),
+        ("Backward pass", "反向传播"),
+        ("Normalisation layer", "批量规范化"),
+        ("Normalisation layer", "层规范化"),
+        ("Inference", "推理"),
+    ],
+)
+def test_glossary_has_the_terms_and_chinese_variants_readers_meet(term, words):
+    assert words in _glossary_entries()[term]
+
+
+def test_glossary_keeps_evaluation_and_inference_apart():
+    entries = _glossary_entries()
+    assert "推理" not in entries["Evaluation"] and "评估" in entries["Evaluation"]
+    assert "labels" in entries["Inference"] and "labelled" in entries["Evaluation"]
+
+
+def test_where_to_go_next_names_the_books_and_courses():
+    text = _page_text(CHAPTERS / "a5_next.md")
+    for item in (
+        "https://d2l.ai",
+        "https://zh.d2l.ai",
+        "Understanding Deep Learning",
+        "cs231n.github.io",
+        "distill.pub",
+        "神经网络与深度学习",
+    ):
+        assert item in text, item

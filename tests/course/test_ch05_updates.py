@@ -275,14 +275,15 @@ def test_race_explorers_sliders_change_the_trajectories():
     for surface in ("quadratic", "rosenbrock"):
         e = xp.race_explorer(surface)
         n_frames = np.prod([len(s.values) for s in e.sliders.values()])
-        assert n_frames <= 60
+        assert n_frames <= 64
         w = e.widget()
-        lr_slider, mu_slider = w.children[0], w.children[1]
+        lr_slider, mu_slider, adam_slider = w.children[0], w.children[1], w.children[2]
         first = w.result["runs"]
         mu_slider.value = 0.0
         no_momentum = w.result["runs"]
         # the momentum slider moves momentum and Nesterov, but not SGD or Adam
         np.testing.assert_allclose(first["SGD"]["points"], no_momentum["SGD"]["points"])
+        np.testing.assert_allclose(first["Adam"]["points"], no_momentum["Adam"]["points"])
         assert not np.allclose(first["momentum"]["points"], no_momentum["momentum"]["points"])
         # with mu = 0, momentum and Nesterov are exactly SGD
         np.testing.assert_allclose(no_momentum["momentum"]["points"], no_momentum["SGD"]["points"])
@@ -290,6 +291,14 @@ def test_race_explorers_sliders_change_the_trajectories():
         lr_slider.value = lr_slider.options[0][1]
         slower = w.result["runs"]["SGD"]
         assert not np.allclose(slower["points"], no_momentum["SGD"]["points"])
+        # Adam's slider moves Adam only
+        before = w.result["runs"]
+        adam_slider.value = 0.5
+        after = w.result["runs"]
+        assert not np.allclose(before["Adam"]["points"], after["Adam"]["points"])
+        np.testing.assert_allclose(before["SGD"]["points"], after["SGD"]["points"])
+        # every frame carries the tuned baseline, whatever the sliders say
+        np.testing.assert_allclose(w.result["best_sgd"], xp.best_sgd(surface)[1])
 
 
 def test_race_reports_sgd_divergence_on_quadratic_above_the_threshold():
@@ -330,3 +339,121 @@ def test_sgd_on_the_quadratic_matches_the_closed_form(lr, x0, y0, steps):
     traj = descend(ELONGATED_QUADRATIC, lambda ps: bpkit.SGD(ps, lr=lr), steps, start=[x0, y0])
     expected = [x0 * (1 - lr * 1.0) ** steps, y0 * (1 - lr * 20.0) ** steps]
     np.testing.assert_allclose(traj.points[-1], expected, rtol=1e-9, atol=1e-12)
+
+
+# ---------------------------------------------------------------- issue 13: tuned settings
+def test_quadratic_tuning_matches_a_brute_force_search_and_gives_sqrt_kappa():
+    t = xp.quadratic_tuning(1.0, 20.0)
+
+    def worst(lr, mu):  # slowest direction of heavy ball over the curvatures 1 and 20
+        sizes = []
+        for lam in (1.0, 20.0):
+            sizes.append(max(abs(np.roots([1.0, -(1 + mu - lr * lam), mu]))))
+        return max(sizes)
+
+    assert abs(worst(t["momentum_lr"], t["momentum_mu"]) - t["momentum_rate"]) < 1e-6
+    assert abs(worst(t["gd_lr"], 0.0) - t["gd_rate"]) < 1e-12
+    grid = [(a, m) for a in np.linspace(0.06, 0.2, 57) for m in np.linspace(0, 0.8, 41)]
+    assert min(worst(a, m) for a, m in grid) > t["momentum_rate"] - 1e-9
+    # the speed-up in steps per factor e tends to sqrt(kappa) / 2 : kappa / 2
+    for kappa in (100.0, 1e4):
+        tk = xp.quadratic_tuning(1.0, kappa)
+        steps_gd, steps_mom = -1 / np.log(tk["gd_rate"]), -1 / np.log(tk["momentum_rate"])
+        np.testing.assert_allclose(steps_gd / steps_mom, np.sqrt(kappa), rtol=0.02)
+    with pytest.raises(ValueError, match="0 < lam_min <= lam_max"):
+        xp.quadratic_tuning(2.0, 1.0)
+
+
+def test_tuned_momentum_beats_the_best_plain_descent_on_the_quadratic():
+    t = xp.TUNED
+    mom = descend(
+        ELONGATED_QUADRATIC,
+        lambda ps: bpkit.Momentum(ps, lr=t["momentum_lr"], momentum=t["momentum_mu"]),
+        100,
+    )
+    lr, values = xp.best_sgd("quadratic")
+    assert mom.values[-1] < 1e-25 and values[-1] > 1e-9
+    # best_sgd's rate is near 2 / (lam_min + lam_max) and no neighbour does better
+    assert abs(lr / t["gd_lr"] - 1) < 0.1
+    for other in (0.95 * lr, 1.05 * lr):
+        run = descend(ELONGATED_QUADRATIC, lambda ps, o=other: bpkit.SGD(ps, lr=o), 100)
+        assert run.diverged or run.values[-1] >= values[-1]
+
+
+def test_stacked_training_is_bpkit_train_step_for_step():
+    X, y = two_moons(60, noise=0.2, rng=np.random.default_rng(3))
+    schedule = StepDecay(1.0, factor=0.5, every=2)
+    rates = np.array([schedule(e) for e in range(5)])
+    for batch_size in (None, 6, 1):
+        model = bpkit.mlp([2, 16, 1], "tanh", rng=np.random.default_rng(4))
+        opt = bpkit.SGD(model.parameters(), lr=1.0)
+        history = bpkit.train(
+            model, X, y, loss="binary_cross_entropy_with_logits", optimizer=opt, epochs=5,
+            batch_size=batch_size, rng=np.random.default_rng(9),
+            callback=schedule_callback(schedule, opt),
+        )  # fmt: skip
+        params = xp.stacked_mlp([4, 4])
+        out = xp.train_stacked(params, X, y, [9, 9], batch_size, np.vstack([rates, rates]))
+        np.testing.assert_array_equal(out["step_loss"][0], history.step_loss)
+        np.testing.assert_array_equal(out["step_loss"][1], history.step_loss)
+        np.testing.assert_array_equal(params["W1"][0], model[0].W)
+        np.testing.assert_array_equal(params["W2"][0], model[2].W)
+        np.testing.assert_allclose(
+            out["full_loss"][0, -1],
+            bpkit.binary_cross_entropy_with_logits(model.predict(X), y),
+            rtol=1e-12,
+        )
+    with pytest.raises(ValueError, match="must agree"):
+        xp.train_stacked(xp.stacked_mlp([1]), X, y, [1, 2], None, np.ones((1, 2)))
+
+
+def test_lr_run_sharpness_and_the_caption_says_when_divergence_began():
+    from bpcourse.diagnostics import flat_parameters, gradient_function, hessian_by_differences
+
+    x, y = xp.sine_data()
+    model = bpkit.mlp([1, 16, 1], "tanh", rng=np.random.default_rng(1))
+    H = hessian_by_differences(gradient_function(model, x, y), flat_parameters(model))
+    lam0 = np.linalg.eigvalsh(H)[-1]
+    run = xp.compute_lr_run(0.173)
+    np.testing.assert_allclose(run["sharpness"][0, 1], lam0, rtol=1e-6)
+    assert 2 / lam0 < 0.173 and run["status"] == "converging"
+    assert np.all(run["sharpness"][1:, 1] < 2 / 0.173)  # after the jump, below its line
+    assert "first jumped" in xp.describe_lr_run(run, {})
+    blown = xp.compute_lr_run(0.353)
+    words = xp.describe_lr_run(blown, {})
+    assert blown["status"] == "diverged" and blown["rose_at"] == 1 and blown["stayed_above"]
+    assert "rose above its starting value 2.06 at epoch 2 and never came back" in words
+    assert f"at epoch {len(blown['losses']) + 1}" in words and len(blown["losses"]) > 100
+
+
+def test_hessian_tools_on_a_quadratic_with_a_known_hessian():
+    from bpcourse.diagnostics import (
+        hessian_by_differences,
+        hessian_vector_product,
+        top_hessian_eigenvalue,
+    )
+
+    A = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 7.0]])  # symmetric
+
+    def grad(theta):
+        return A @ theta  # gradient of theta^T A theta / 2
+
+    theta = np.array([0.3, -1.0, 2.0])
+    v = np.array([1.0, 2.0, -1.0])
+    np.testing.assert_allclose(hessian_vector_product(grad, theta, v), A @ v, rtol=1e-9)
+    np.testing.assert_allclose(hessian_by_differences(grad, theta), A, atol=1e-8)
+    lam, q = top_hessian_eigenvalue(grad, theta, iters=200)
+    np.testing.assert_allclose(lam, np.linalg.eigvalsh(A)[-1], rtol=1e-9)
+    np.testing.assert_allclose(abs(q @ np.linalg.eigh(A)[1][:, -1]), 1.0, rtol=1e-6)
+
+
+def test_flat_parameters_round_trip_and_refuse_a_wrong_size():
+    from bpcourse.diagnostics import flat_parameters, set_flat_parameters
+
+    model = bpkit.mlp([2, 3, 1], rng=np.random.default_rng(0))
+    theta = flat_parameters(model)
+    assert theta.size == 2 * 3 + 3 + 3 + 1
+    set_flat_parameters(model, np.arange(theta.size, dtype=float))
+    np.testing.assert_array_equal(flat_parameters(model), np.arange(theta.size))
+    with pytest.raises(ValueError, match="13 parameters"):
+        set_flat_parameters(model, np.zeros(12))

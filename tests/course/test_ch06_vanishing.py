@@ -6,14 +6,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bpcourse.diagnostics import dense_layers, layer_grad_norms, layer_output_stds
+from bpcourse.diagnostics import (
+    dense_layers,
+    layer_factor_norms,
+    layer_grad_norms,
+    layer_output_stds,
+    median_and_range,
+)
 from bpcourse.exercises import vanishing as ex
 from bpcourse.explorers.vanishing import (
     compute_grad_norms,
     deep_network,
+    describe_trend,
     grad_norms_explorer,
+    log10_window,
     probe_batch,
+    render_grad_norms,
 )
+from bpcourse.plotting import new_figure
+from bpcourse.surfaces import RECURRENT_CLIFF, get_surface
 from bpkit import SGD, Activation, Dense, Sequential, gradcheck, mse_grad
 from bpkit.clipping import clip_grad_norm, global_grad_norm
 from bpkit.normalization import LayerNorm
@@ -337,9 +348,96 @@ def test_explorer_hints_hold_on_the_whole_grid():
         (20, "relu", 3.0, "every norm is huge"),
         (20, "relu", 0.5, "every norm is tiny"),
         (10, "relu", 1.41, "keeps roughly its size"),
+        (20, "tanh", 2.0, "grows 7.7-fold"),
     ],
 )
 def test_explorer_caption_says_what_the_frame_shows(depth, activation, gain, phrase):
     # the caption (alt text of each frame) must agree with the chapter's hints for the frame
     data = compute_grad_norms(depth, activation, gain)
     assert phrase in grad_norms_explorer().describe_fn(data, {})
+
+
+def test_caption_never_calls_a_several_fold_change_level():
+    # issue 13: a 7.7-fold growth was captioned "keeps roughly its size"
+    for ratio in (2.5, 7.7, 51.0):
+        assert "keeps roughly" not in describe_trend(ratio, 20)
+        assert "grows" in describe_trend(ratio, 20)
+    for ratio in (0.4, 0.05):
+        assert "shrinks" in describe_trend(ratio, 20)
+    assert "explodes" in describe_trend(51.0, 20) and "explodes" not in describe_trend(7.7, 20)
+    assert "keeps roughly its size" in describe_trend(1.6, 10)
+    # the per-layer factor is the (depth - 1)-th root of the ratio
+    assert "about 1.23 times per layer" in describe_trend(51.0, 20)
+
+
+def test_explorer_axis_fits_each_frame_so_a_fifty_fold_growth_is_visible():
+    data = compute_grad_norms(20, "tanh", 3.0)
+    lo, hi = log10_window(data["norms"])
+    logs = np.log10(data["norms"])
+    assert lo <= logs.min() and logs.max() <= hi and hi - lo >= 3
+    # the growth fills at least a third of the axis (it filled 1.7 of 32 decades before)
+    assert (logs.max() - logs.min()) / (hi - lo) > 1 / 3
+    fig = new_figure(6, 3.4)
+    render_grad_norms(fig, data, {})
+    assert fig.axes[0].get_ylim() == (lo, hi)
+    # a vanishing sigmoid still fits entirely
+    sig = compute_grad_norms(20, "sigmoid", 1.0)["norms"]
+    lo, hi = log10_window(sig)
+    assert lo <= np.log10(sig).min() and np.log10(sig).max() <= hi
+
+
+@pytest.mark.parametrize("values", [[1.0], [0.5, 0.5], [1e-13, 3.0], [2e5, 3e5]])
+def test_log10_window_is_whole_decades_at_least_three_tall(values):
+    lo, hi = log10_window(np.array(values))
+    assert isinstance(lo, int) and isinstance(hi, int) and hi - lo >= 3
+    assert 10.0**lo <= min(values) and max(values) <= 10.0**hi
+
+
+def test_layer_factor_norms_split_the_weight_gradient_into_its_two_factors():
+    X, y = probe_batch(seed=2)
+    net = deep_network(6, "relu", 0.3, np.random.default_rng(0))
+    f = layer_factor_norms(net, X, lambda out: mse_grad(out, y))
+    np.testing.assert_allclose(f["dW"], layer_grad_norms(net), rtol=1e-12)
+    assert np.all(f["dW"] <= f["delta"] * f["input"] * (1 + 1e-12))
+    # the first Dense layer's input is the batch itself
+    np.testing.assert_allclose(f["input"][0], np.linalg.norm(X))
+    # tiny weights: the input shrinks going up, the delta shrinks going down
+    assert np.all(np.diff(f["input"]) < 0) and np.all(np.diff(f["delta"]) > 0)
+    with pytest.raises(ValueError, match="flat Sequential"):
+        layer_factor_norms(
+            deep_network(4, "tanh", 1.0, np.random.default_rng(0), residual=True), X, lambda o: o
+        )
+
+
+def test_median_and_range():
+    med, lo, hi = median_and_range([[3.0, 1.0], [1.0, 5.0], [2.0, 3.0]])
+    np.testing.assert_allclose(med, [2.0, 3.0])
+    np.testing.assert_allclose(lo, [1.0, 1.0])
+    np.testing.assert_allclose(hi, [3.0, 5.0])
+    with pytest.raises(ValueError, match="at least one value"):
+        median_and_range([])
+
+
+@pytest.mark.parametrize("point", [(8.0, -1.0), (3.0, -1.5), (5.0, -2.5), (-1.0, 1.0)])
+def test_recurrent_cliff_gradient_is_backpropagation_through_time(point):
+    p = np.array(point)
+    report = gradcheck(
+        lambda: float(RECURRENT_CLIFF.value(p)), {"p": p}, {"p": RECURRENT_CLIFF.grad(p)}
+    )
+    assert report.max_error < 1e-7, str(report)
+
+
+def test_recurrent_cliff_is_the_one_unit_recurrence_and_has_its_minimum():
+    w, b = 3.0, -1.0
+    x = 0.5
+    for _ in range(50):
+        x = w / (1 + np.exp(-x)) + b
+    np.testing.assert_allclose(RECURRENT_CLIFF.value([w, b]), (x - 0.7) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(RECURRENT_CLIFF.value(RECURRENT_CLIFF.minimum), 0.0, atol=1e-20)
+    np.testing.assert_allclose(RECURRENT_CLIFF.grad(RECURRENT_CLIFF.minimum), 0.0, atol=1e-12)
+    assert get_surface("cliff") is RECURRENT_CLIFF
+    # the wall: the gradient on the slope above the valley is more than 50 times the
+    # gradient near the floor
+    assert np.linalg.norm(RECURRENT_CLIFF.grad([8.0, -1.0])) > 50 * np.linalg.norm(
+        RECURRENT_CLIFF.grad([2.0, -0.6])
+    )

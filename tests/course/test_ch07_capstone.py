@@ -397,3 +397,39 @@ def test_checker_reports_an_exception_in_words():
         verdict.status == "failed"
         and "raised IndexError: index 3 is out of bounds" in verdict.message
     )
+
+
+# ---------------------------------------------------------------- the notebook's training cells
+def test_rerunning_a_training_cell_starts_from_a_fresh_model():
+    """Issue 13: re-running the training cell used to continue training the same model.
+    Execute the chapter up to each training cell, run that cell a second time, and check
+    that the recorded validation losses are identical."""
+    import json
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = pathlib.Path(__file__).resolve().parents[2] / "chapters" / "07_capstone.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    marker = "# Re-running this cell"
+    training = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and marker in c.source]
+    assert len(training) == 2, "both training cells say that a re-run starts from scratch"
+    probes = {training[0]: "history.metrics['val_loss']", training[1]: "lm['val_loss']"}
+    client = NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}})
+    seen = {}
+    with client.setup_kernel():
+        for i, cell in enumerate(nb.cells[: training[-1] + 1]):
+            if cell.cell_type != "code" or "google.colab" in cell.source:
+                continue
+            client.execute_cell(cell, i)
+            if i in probes:
+                runs = []
+                for _ in range(2):
+                    probe = nbformat.v4.new_code_cell(f"print(json.dumps({probes[i]}))")
+                    client.execute_cell(nbformat.v4.new_code_cell("import json"), 0)
+                    client.execute_cell(probe, 0)
+                    runs.append(json.loads(probe.outputs[0]["text"]))
+                    client.execute_cell(cell, i)  # the second time: a re-run
+                seen[i] = runs
+    for i, (first, again) in seen.items():
+        assert first == again, f"re-running cell {i} changed what it trains"
