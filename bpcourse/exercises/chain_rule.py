@@ -124,7 +124,8 @@ def _three_layer_mistakes() -> list[Mistake]:
 
         return fn
 
-    return mistakes + [
+    return [
+        *mistakes,
         Mistake(
             "the factor x is missing from dy1/dw1 = (1 - y1²)·x (inner derivative of w1·x)",
             variant(dy1_dw1=lambda f, p: 1.0 - f["y1"] ** 2),

@@ -225,8 +225,8 @@ def _conform(
                 f" of length {len(value)}" if isinstance(value, list | tuple) else ""
             )
             if parts:
-                return_what = " and ".join(parts)
-                raise WrongForm(f"return {return_what} as a tuple; got {got}")
+                count = {2: "two", 3: "three", 4: "four"}.get(n, str(n))
+                raise WrongForm(f"return {count} arrays ({_join(parts)}) as a tuple; got {got}")
             raise WrongForm(
                 f"return a list of {n} arrays, one per input array, in the same order; got {got}"
             )
@@ -316,6 +316,19 @@ def describe_difference(
                 factor=c,
             )
     err = float(np.max(np.abs(g - e)) / max(scale, atol))
+    big = np.abs(e) > 1e-9 * scale
+    if err >= 1e-3 and g.size > 1 and np.all(np.abs(g[~big]) <= atol):
+        r = g[big] / e[big]  # the same signs, each entry scaled by its own factor?
+        if np.all(r > 0) and (r.min() >= 1 - 1e-9 or r.max() <= 1 + 1e-9):
+            larger = r.min() >= 1 - 1e-9
+            return Diagnosis(
+                "scaled",
+                "too large entry by entry" if larger else "too small entry by entry",
+                "has the right signs, but each entry is "
+                + ("larger" if larger else "smaller")
+                + f" by its own factor ({r.min():.3g} to {r.max():.3g} times the right one)",
+                factor=float(np.median(r)),
+            )
     if err < 1e-3:
         return Diagnosis(
             "close",
@@ -331,9 +344,41 @@ def describe_difference(
     )
 
 
+Hint = str | Callable[[Diagnosis], str]
+
+
+def _gradient_factor_hint(d: Diagnosis) -> str:
+    c = d.factor or 0.0
+    if c > 1 and abs(c - round(c)) < 1e-6:
+        return (
+            "A whole number: e.g. the loss averages over the batch but the gradient sums, "
+            "or the ½ in front of a squared error was dropped."
+        )
+    if 0 < c < 1 and abs(1 / c - round(1 / c)) < 1e-6:
+        return (
+            "One over a whole number: e.g. a gradient averaged again although the delta "
+            "already carries the 1/n of the mean loss."
+        )
+    return ""
+
+
+GRADIENT_HINTS: Mapping[str, Hint] = {
+    "factor": _gradient_factor_hint,
+    "scaled": lambda d: (
+        "A missing activation derivative looks like this: σ'(z) ≤ 1/4 and tanh'(z) ≤ 1 "
+        "shrink each entry by its own factor, so without one every entry is too large."
+        if d.label.startswith("too large")
+        else "An activation derivative applied twice looks like this."
+    ),
+    "other": "Check each chain-rule step, e.g. an activation derivative evaluated at the "
+    "wrong argument.",
+}
+"""The vocabulary of gradient exercises, for :attr:`Check.hints`: only checks of a
+gradient use it, so no other exercise hears of activation derivatives."""
+
+
 # ---------------------------------------------------------------- the runner
 Cases = Sequence[tuple[Any, ...]] | Callable[[], Sequence[tuple[Any, ...]]]
-Hint = str | Callable[[Diagnosis], str]
 
 
 @dataclass(frozen=True)
@@ -609,6 +654,15 @@ class Check:
             )
         wrong = list(diagnoses)
         right = [n for n in names if n not in diagnoses]
+        joint = None
+        if len(wrong) > 1 and all(diagnoses[n].kind != "shape" for n in wrong):
+            # one pattern for all the wrong parts together (one factor, one sign) is said once
+            joint = self._diagnosis(
+                np.concatenate([g[n].ravel() for g, _ in per_case for n in wrong]),
+                np.concatenate([w[n].ravel() for _, w in per_case for n in wrong]),
+            )
+        if joint is not None and joint.kind in ("sign", "factor", "zero", "scaled"):
+            diagnoses = dict.fromkeys(wrong, joint)
         groups: dict[str, list[str]] = {}
         for name, d in diagnoses.items():
             subject = name if len(wrong) == 1 else "each"
@@ -618,7 +672,8 @@ class Check:
             body = next(iter(groups))
         else:
             body = "; ".join(
-                f"{_join(ns)}: {self._hinted(diagnoses[ns[0]], 'it' if len(ns) == 1 else 'each')}"
+                f"{_join(ns)}: "
+                + self._hinted(diagnoses[ns[0]], "it" if len(ns) == 1 else "each").rstrip(".")
                 for ns in groups.values()
             )
         tail = f" ({_join(right)} {'is' if len(right) == 1 else 'are'} right.)" if right else ""

@@ -18,7 +18,6 @@ import numpy as np
 from bpcourse.exercises.feedback import Check, Feedback, Mistake
 from bpkit.data import line_points
 
-
 # ---------------------------------------------------------------- ex-gd-partials
 GRADIENT_POINTS = ((1.0, 2.0), (-1.5, 0.5), (0.3, -2.0), (2.0, 1.0))
 

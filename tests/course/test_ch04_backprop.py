@@ -170,7 +170,7 @@ sg = bpkit.sigmoid_grad
         (lambda Y, T, Z: (T - Y) / len(Y) * sg(Z), "wrong sign"),
         (lambda Y, T, Z: (Y - T) * sg(Z), "constant factor of n"),
         (lambda Y, T, Z: ((Y - T) / len(Y) * sg(Z)).T, "wrong shape"),
-        (lambda Y, T, Z: (Y - T) / len(Y) * bpkit.sigmoid(Z), "missing activation derivative"),
+        (lambda Y, T, Z: (Y - T) / len(Y) * bpkit.sigmoid(Z), "σ' written as σ"),  # issue 14
     ],
 )
 def test_output_delta_checker_names_the_mistake(answer, words):
