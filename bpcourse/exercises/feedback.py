@@ -628,7 +628,12 @@ class Check:
                 np.concatenate([g.ravel() for g in gots]),
                 np.concatenate([w.ravel() for w in wants]),
             )
-            if d is not None and d.kind == "other" and all(w.shape == () for w in wants):
+            if (
+                d is not None
+                and d.kind in ("other", "scaled")
+                and all(w.shape == () for w in wants)
+            ):
+                # one number per input: say which input, and the numbers
                 j = bad[0]
                 g, w = float(gots[j]), float(wants[j])
                 d = Diagnosis(
