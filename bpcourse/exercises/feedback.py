@@ -510,6 +510,16 @@ class Check:
                     mistake.key,
                     self._details(cases[k], results[k], expected[k], errors[k], note),
                 )
+        k = agree.index(False)
+        if errors[k] is None:  # a mistake made on the first input that goes wrong
+            for mistake in self.named_mistakes():
+                if self._reproduces(mistake, [cases[k]], [results[k]], [None]):
+                    return failed(
+                        ex,
+                        f"{mistake.hint} (for {self._show(cases[k])})",
+                        mistake.key,
+                        self._details(cases[k], results[k], expected[k], None, note),
+                    )
         return self._describe(cases, expected, results, errors, agree, note)
 
     def _mutated(self, originals: tuple[Any, ...], copies: tuple[Any, ...]) -> list[str]:
