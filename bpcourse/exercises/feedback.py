@@ -502,7 +502,7 @@ class Check:
                 return failed(ex, note, "mutates-input")
             return passed(ex, self.passed_message + (f" Note: {note}" if mutated else ""))
         for mistake in self.named_mistakes():
-            if self._reproduces(mistake, cases, results, errors):
+            if self._reproduces(mistake, cases, expected, results, errors):
                 k = agree.index(False)
                 return failed(
                     ex,
@@ -513,7 +513,7 @@ class Check:
         k = agree.index(False)
         if errors[k] is None:  # a mistake made on the first input that goes wrong
             for mistake in self.named_mistakes():
-                if self._reproduces(mistake, [cases[k]], [results[k]], [None]):
+                if self._reproduces(mistake, [cases[k]], [expected[k]], [results[k]], [None]):
                     return failed(
                         ex,
                         f"{mistake.hint} (for {self._show(cases[k])})",
@@ -541,22 +541,33 @@ class Check:
             "new array (`x - y`) or work on a copy (`x = x.copy()`)."
         )
 
+    def _outcome(self, answer: Callable[..., Any], args: tuple[Any, ...], like: Any) -> Any:
+        """What ``answer`` gives on a copy of ``args``, as a tree shaped like ``like``, or
+        the type of the exception it raises (``WrongForm`` if its result has another form)."""
+        try:
+            with np.errstate(all="ignore"):
+                raw = answer(*copy.deepcopy(args))
+        except Exception as exc:
+            return type(exc)
+        try:
+            return _conform(raw, like, self.parts)
+        except WrongForm:
+            return WrongForm
+
     def _reproduces(
         self,
         mistake: Mistake,
         cases: list[tuple[Any, ...]],
+        expected: list[Any],
         results: list[Any],
         errors: list[BaseException | None],
     ) -> bool:
-        for args, got, err in zip(cases, results, errors, strict=True):
-            try:
-                with np.errstate(all="ignore"):
-                    wrong = _tree(mistake.answer(*copy.deepcopy(args)))
-            except Exception as exc:  # this mistake raises on these inputs
-                if err is None or not isinstance(err, type(exc)):
+        for args, want, got, err in zip(cases, expected, results, errors, strict=True):
+            wrong = self._outcome(mistake.answer, args, want)
+            if isinstance(wrong, type):  # this mistake raises on these inputs
+                if err is None or not isinstance(err, wrong):
                     return False
-                continue
-            if err is not None or not _tree_close(got, wrong, self.rtol, self.atol):
+            elif err is not None or not _tree_close(got, wrong, self.rtol, self.atol):
                 return False
         return True
 
@@ -703,16 +714,12 @@ class Check:
             (m.key, m.answer) for m in self.named_mistakes()
         ]
         cases = self.case_list()
+        likes = [self._expected(args) for args in cases]
         outputs = []
         for _, answer in answers:
-            row = []
-            for args in cases:
-                try:
-                    with np.errstate(all="ignore"):
-                        row.append(_tree(answer(*copy.deepcopy(args))))
-                except Exception as exc:
-                    row.append(type(exc))
-            outputs.append(row)
+            outputs.append(
+                [self._outcome(answer, args, like) for args, like in zip(cases, likes, strict=True)]
+            )
         pairs = []
         for i in range(len(answers)):
             for j in range(i + 1, len(answers)):
