@@ -1,10 +1,12 @@
 """``python book/convert_exercises.py [--check] PATH...``: bring chapter notebooks to the
 exercise conventions of CONTRIBUTING.md ("Exercises"), the mechanical part of issue 14.
 
-Three changes, each idempotent:
+Four changes, each idempotent:
 
-1. **Solutions out of sight.** Every cell strictly between a ``{solution-start}`` cell and
-   its ``{solution-end}`` cell gets ``metadata.jupyter.source_hidden = true``: JupyterLab,
+1. **Solutions out of sight.** Text that follows a ``{solution-start}`` directive in its
+   cell moves to a markdown cell of its own; then every cell strictly between a
+   ``{solution-start}`` cell and its ``{solution-end}`` cell gets
+   ``metadata.jupyter.source_hidden = true``: JupyterLab,
    Binder and Notebook 7 show it collapsed (a "⋯" bar the learner clicks to open). Code
    cells also get Colab's form view (``metadata.cellView = "form"`` and a first line
    ``# @title Solution code``): Colab shows the title and hides the code until "Show
@@ -17,8 +19,14 @@ Three changes, each idempotent:
    any front end; ``expect_error`` is added to the notebook's
    ``from bpcourse.exercises import ...`` line (or a new import cell). Name the exception
    type afterwards (``expect_error(ValueError)``): the converter cannot know it.
+4. **Exercise numbers as in the book.** A chapter of a numbered part of ``_toc.yml`` gets a
+   first cell with MyST front matter, ``numbering: {enumerator: "4.%s"}``, tagged
+   ``remove-cell``: jupyterlab-myst then shows "Exercise 4.2" as the book does (it showed
+   "Exercise 2"). The book's appendices are not numbered by chapter, in either place.
 
-``--check`` changes nothing and exits 1 if a notebook needs converting.
+A collapsed prose cell starts with a MyST comment line (``% The solution, explained...``),
+because JupyterLab shows a collapsed cell's first line. ``--check`` changes nothing and
+exits 1 if a notebook needs converting.
 """
 
 from __future__ import annotations
@@ -28,8 +36,11 @@ import re
 import sys
 
 import nbformat
+import yaml
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 TITLE = "# @title Solution code"
+PROSE = "% The solution, explained: click the bar (or ⋯) to open it."
 _DEF = re.compile(r"^def ((?:my_)?(\w+?)(?:_solution)?)\(", re.M)
 
 
@@ -47,14 +58,34 @@ def _solution_blocks(nb) -> list[tuple[int, int]]:
     return blocks
 
 
-def hide_solutions(nb) -> list[str]:
+_START = re.compile(r"(```\{solution-start\}[^\n]*\n(?::[^\n]*\n)*```)[ \t]*\n?(.*)", re.S)
+
+
+def split_solution_starts(nb) -> list[str]:
+    """Text after a ``{solution-start}`` directive in the same cell moves to a cell of its
+    own, so that it can be collapsed (the directive's cell stays visible as the label)."""
     changes = []
+    for i in range(len(nb.cells) - 1, -1, -1):
+        cell = nb.cells[i]
+        m = _START.search(cell.source) if cell.cell_type == "markdown" else None
+        if m and m.group(2).strip():
+            cell.source = cell.source[: m.start()] + m.group(1)
+            nb.cells.insert(i + 1, nbformat.v4.new_markdown_cell(m.group(2).strip("\n")))
+            changes.append(f"cell {i}: solution text split into its own cell")
+    return changes
+
+
+def hide_solutions(nb) -> list[str]:
+    changes = split_solution_starts(nb)
     for start, end in _solution_blocks(nb):
         for cell in nb.cells[start + 1 : end]:
             jupyter = cell.metadata.setdefault("jupyter", {})
             if not jupyter.get("source_hidden"):
                 jupyter["source_hidden"] = True
                 changes.append(f"cell {nb.cells.index(cell)}: collapsed")
+            if cell.cell_type == "markdown" and not cell.source.startswith("%"):
+                # a collapsed cell shows its first line: make it a MyST comment
+                cell.source = f"{PROSE}\n{cell.source}"
             if cell.cell_type == "code":
                 if cell.metadata.get("cellView") != "form":
                     cell.metadata["cellView"] = "form"
@@ -123,10 +154,47 @@ def wrap_deliberate_errors(nb) -> list[str]:
     return changes
 
 
-def convert(path: pathlib.Path, write: bool = True) -> tuple[list[str], list[str]]:
+def chapter_numbers(toc: pathlib.Path = ROOT / "_toc.yml") -> dict[str, int]:
+    """``{"04_backprop": 4, ...}``: the numbers the book gives the chapters of its numbered
+    parts (sphinx-multitoc-numbering counts on across parts)."""
+    numbers, n = {}, 0
+    for part in yaml.safe_load(toc.read_text()).get("parts", []):
+        for chapter in part.get("chapters", []):
+            if part.get("numbered"):
+                n += 1
+                numbers[pathlib.PurePosixPath(chapter["file"]).name] = n
+    return numbers
+
+
+def number_like_the_book(nb, number: int | None) -> list[str]:
+    """A first cell with MyST front matter ``numbering: {enumerator: "N.%s"}``, so that
+    jupyterlab-myst numbers exercises (and figures, equations) "N.1, N.2, ..." as the book
+    does. Tagged ``remove-cell``: the book never parses it (myst-nb would read the front
+    matter as a transition and a heading)."""
+    if number is None:
+        return []
+    source = f'---\nnumbering:\n  enumerator: "{number}.%s"\n---'
+    first = nb.cells[0] if nb.cells else None
+    if first is not None and first.cell_type == "markdown" and first.source.startswith("---"):
+        if first.source == source and "remove-cell" in first.metadata.get("tags", []):
+            return []
+        first.source = source
+        first.metadata["tags"] = sorted({*first.metadata.get("tags", []), "remove-cell"})
+        return ["numbering front matter updated"]
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell.metadata["tags"] = ["remove-cell"]
+    nb.cells.insert(0, cell)
+    return [f'numbering front matter "{number}.%s" added']
+
+
+def convert(
+    path: pathlib.Path, write: bool = True, number: int | None = None
+) -> tuple[list[str], list[str]]:
     nb = nbformat.read(path, as_version=4)
     renamed, warnings = rename_solutions(nb)
-    changes = renamed + hide_solutions(nb) + wrap_deliberate_errors(nb)
+    changes = (
+        renamed + hide_solutions(nb) + wrap_deliberate_errors(nb) + number_like_the_book(nb, number)
+    )
     if changes and write:
         nbformat.write(nb, path)
     return changes, warnings
@@ -135,11 +203,12 @@ def convert(path: pathlib.Path, write: bool = True) -> tuple[list[str], list[str
 def main(argv: list[str]) -> int:
     check = "--check" in argv
     roots = [pathlib.Path(a) for a in argv if a != "--check"] or [pathlib.Path("chapters")]
+    numbers = chapter_numbers()
     needed = False
     for root in roots:
         paths = [root] if root.suffix == ".ipynb" else sorted(root.glob("*.ipynb"))
         for path in paths:
-            changes, warnings = convert(path, write=not check)
+            changes, warnings = convert(path, write=not check, number=numbers.get(path.stem))
             for w in warnings:
                 print(f"{path}: WARNING {w}")
             if changes:
