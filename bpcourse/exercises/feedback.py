@@ -86,7 +86,7 @@ class Feedback:
         return f"[{self.exercise}] {mark}: {self.message}"
 
     def _repr_pretty_(self, p, cycle) -> None:
-        more = "\n  (more: print(feedback.details))" if self.details else ""
+        more = "\n  (the inputs and numbers: .details)" if self.details else ""
         p.text(str(self) + more)
 
     def _repr_html_(self) -> str:
