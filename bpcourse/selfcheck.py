@@ -238,9 +238,15 @@ _SCRIPT = r"""
 """
 
 _STYLE = (
+    # dark text on a pale box whatever the page's theme: readable, contrast above WCAG AA
     ".bpkit-selfcheck{border:1px solid #8a8f98;border-radius:6px;padding:.6em .9em;"
-    "margin:.8em 0;font-family:inherit;color:inherit}"
+    "margin:.8em 0;font-family:inherit;background:#f7f8fa;color:#1a1a1a;color-scheme:light}"
+    ".bpkit-selfcheck input[type=radio]{margin:0 .45em 0 0}"
     ".bpkit-selfcheck fieldset{border:0;margin:0;padding:0}"
+    ".bpkit-selfcheck legend{font-size:1em;font-weight:normal;padding:0;margin:0}"
+    ".bpkit-selfcheck input[type=text]{background:#fff;color:#1a1a1a;border:1px solid #6b7280}"
+    ".bpkit-selfcheck button{background:#e8eaee;color:#1a1a1a;border:1px solid #6b7280;"
+    "border-radius:4px}"
     ".bpkit-selfcheck .bpkit-sc-title{font-weight:600;margin:0 0 .3em}"
     ".bpkit-selfcheck .bpkit-sc-prompt{display:block;margin-bottom:.4em}"
     ".bpkit-selfcheck .bpkit-sc-row{display:flex;gap:.5em;flex-wrap:wrap;margin:.3em 0}"
@@ -249,7 +255,7 @@ _STYLE = (
     ".bpkit-selfcheck .bpkit-sc-note{font-size:.85em;opacity:.8;margin:.2em 0}"
     ".bpkit-selfcheck [aria-live]{margin:.3em 0 0;font-weight:600}"
     ".bpkit-selfcheck [data-kind=correct]{color:#1a7f37}"
-    ".bpkit-selfcheck [data-kind=mistake],.bpkit-selfcheck [data-kind=wrong]{color:#b35900}"
+    ".bpkit-selfcheck [data-kind=mistake],.bpkit-selfcheck [data-kind=wrong]{color:#8a4500}"
 )
 
 
