@@ -9,6 +9,7 @@ backward pass against central differences; its named mistakes are the classic bu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -36,7 +37,7 @@ def _bug_mistake(bug: bugs.Bug) -> Mistake:
     return Mistake(
         f"this is the classic bug '{bug.name}': {bug.mistake}. Fix: {bug.fix}.",
         lambda params, X, T: bug.backward(params, X, T),
-        "bug-" + "-".join(bug.name.replace("'", "").split()),
+        "bug-" + "-".join(re.findall(r"[a-z0-9]+", bug.name.lower())),
     )
 
 
