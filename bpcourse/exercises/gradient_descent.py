@@ -1,84 +1,28 @@
 r"""Checkers for chapter 2 (gradients and gradient descent).
 
-Each ``check_*`` takes the learner's function, runs it on a few fixed inputs, and returns
-a :class:`~bpcourse.exercises.feedback.Feedback` that names the mistake: the partial
-derivatives swapped, a forward instead of a central difference, the factor 2 of the
-square dropped, a sum where the loss takes a mean, the smallest eigenvalue where the
-largest belongs, and so on. An untouched stub reports "not attempted yet".
+Each exercise is a :class:`~bpcourse.exercises.feedback.Check` (``GRADIENT``,
+``CENTRAL``, ``LINE_GRADIENT``, ``THRESHOLD``); each ``check_*`` runs it on the learner's
+function. The named mistakes: the partial derivatives swapped, a forward instead of a
+central difference, ``/ 2 * h`` for ``/ (2 * h)``, the factor 2 of the square dropped, a
+sum where the loss takes a mean, the smallest eigenvalue where the largest belongs, and
+so on. An untouched stub reports "not attempted yet".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from bpcourse.exercises.feedback import (
+    Check,
     Feedback,
-    call_answer,
-    compare_arrays,
+    Mistake,
     failed,
-    not_attempted,
     passed,
 )
 from bpkit.data import line_points
-
-_STUB = object()  # marks "the learner's function is still the stub"
-
-
-def _answers(
-    exercise: str, fn: Callable[..., Any], cases: Sequence[tuple[Any, ...]], shape: tuple[int, ...]
-) -> np.ndarray | Feedback:
-    """Call ``fn(*case)`` for every case; stack the results, or say what went wrong."""
-    rows = []
-    for args in cases:
-        try:
-            ok, got = call_answer(fn, *args)
-        except Exception as exc:  # the learner's code raised: say so in words
-            return failed(exercise, f"your function raised {type(exc).__name__}: {exc}")
-        if not ok:
-            return not_attempted(exercise)
-        try:
-            arr = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError):
-            return failed(exercise, f"your function should return numbers, got {got!r}")
-        if arr.shape != shape:
-            want = "a single number" if shape == () else f"an array of shape {shape}"
-            return failed(
-                exercise, f"wrong shape: your function returned shape {arr.shape}; expected {want}"
-            )
-        if not np.all(np.isfinite(arr)):
-            return failed(exercise, "your function returned NaN or inf")
-        rows.append(arr)
-    return np.stack(rows)
-
-
-def _explain(
-    ex: str, got: np.ndarray, want: np.ndarray, what: str, inputs: Sequence[str]
-) -> Feedback:
-    """A sign flip or constant factor by name; otherwise the first input where it differs."""
-    verdict = compare_arrays(ex, got, want, what=what)
-    named = ("sign flipped", "constant factor", "shape", "NaN")
-    message = verdict.message
-    if verdict.passed or (
-        "not a sign flip" not in message and any(word in message for word in named)
-    ):
-        return verdict
-    bad = np.flatnonzero(
-        ~np.isclose(got, want, rtol=1e-6, atol=1e-9).reshape(len(inputs), -1).all(axis=1)
-    )
-    k = int(bad[0])
-    return failed(
-        ex,
-        f"{what} is wrong for {inputs[k]}: you gave {np.round(got[k], 6).tolist()}, "
-        f"the right value is {np.round(want[k], 6).tolist()}",
-    )
-
-
-def _close(a: np.ndarray, b: np.ndarray, rtol: float = 1e-6) -> bool:
-    return bool(np.allclose(a, b, rtol=rtol, atol=1e-9))
-
 
 # ---------------------------------------------------------------- ex-gd-partials
 GRADIENT_POINTS = ((1.0, 2.0), (-1.5, 0.5), (0.3, -2.0), (2.0, 1.0))
@@ -94,30 +38,48 @@ def grad_f_xy(x: float, y: float) -> np.ndarray:
     return np.array([2 * x * y, x**2 + 6 * y])
 
 
+GRADIENT = Check(
+    "ex-gd-partials",
+    grad_f_xy,
+    GRADIENT_POINTS,
+    (
+        Mistake(
+            "the two partial derivatives are swapped: the first entry should be ∂f/∂x "
+            "(hold y fixed), the second ∂f/∂y (hold x fixed)",
+            lambda x, y: grad_f_xy(x, y)[::-1],
+            "swapped-partials",
+        ),
+        Mistake(
+            "∂f/∂x (the first entry) is right, but the power rule is off in ∂f/∂y: "
+            "d(3y²)/dy = 6y, not 3y",
+            lambda x, y: np.array([2 * x * y, x**2 + 3 * y]),
+            "power-rule-3y2",
+        ),
+        Mistake(
+            "∂f/∂y (the second entry) is right, but ∂f/∂x lost the factor y: holding y fixed, "
+            "d(x²y)/dx = 2x·y",
+            lambda x, y: np.array([2 * x, x**2 + 6 * y]),
+            "partial-x-drops-y",
+        ),
+        Mistake(
+            "∂f/∂x (the first entry) is right, but ∂f/∂y dropped the term x²: holding x "
+            "fixed, x²y is x² times y, so its derivative is x²",
+            lambda x, y: np.array([2 * x * y, 6 * y]),
+            "partial-y-drops-x2",
+        ),
+    ),
+    "your gradient",
+    parts=("∂f/∂x (the first entry)", "∂f/∂y (the second entry)"),
+    noun="entries",
+    show=lambda x, y: f"(x, y) = ({x:g}, {y:g})",
+    passed_message="both partial derivatives are right at every test point.",
+)
+
+
 def check_gradient(fn: Callable[[float, float], Any]) -> Feedback:
     r"""``fn(x, y)`` should return :math:`\nabla f(x, y) = (\partial f/\partial x, \partial f/\partial y)`
     for :math:`f(x, y) = x^2 y + 3y^2`, as an array of shape (2,)."""
-    ex = "ex-gd-partials"
-    got = _answers(ex, fn, GRADIENT_POINTS, (2,))
-    if isinstance(got, Feedback):
-        return got
-    want = np.stack([grad_f_xy(*p) for p in GRADIENT_POINTS])
-    if _close(got, want):
-        return passed(ex, "both partial derivatives are right at every test point.")
-    if _close(got, want[:, ::-1]):
-        return failed(
-            ex,
-            "the two partial derivatives are swapped: the first entry should be ∂f/∂x "
-            "(hold y fixed), the second ∂f/∂y (hold x fixed)",
-        )
-    names = ("∂f/∂x (the first entry)", "∂f/∂y (the second entry)")
-    inputs = [f"(x, y) = ({x:g}, {y:g})" for x, y in GRADIENT_POINTS]
-    for i in (0, 1):
-        j = 1 - i
-        if _close(got[:, j], want[:, j]) and not _close(got[:, i], want[:, i]):
-            verdict = _explain(ex, got[:, i], want[:, i], names[i], inputs)
-            return failed(ex, f"{names[j]} is right, but {verdict.message}")
-    return _explain(ex, got, want, "your gradient", inputs)
+    return GRADIENT.run(fn)
 
 
 # ---------------------------------------------------------------- ex-gd-central
@@ -129,46 +91,62 @@ CENTRAL_CASES: tuple[tuple[Callable[[float], float], float, float], ...] = (
 )
 
 
-def _central(f: Callable[[float], float], x: float, h: float) -> float:
+def central(f: Callable[[float], float], x: float, h: float) -> float:
+    r"""Reference: :math:`\dfrac{f(x + h) - f(x - h)}{2h}`."""
     return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def _show_central(f: Callable[[float], float], x: float, h: float) -> str:
+    k = next(i for i, c in enumerate(CENTRAL_CASES) if c[0] is f)
+    return f"test function {k + 1} at x = {x:g}, h = {h:g}"
+
+
+CENTRAL = Check(
+    "ex-gd-central",
+    central,
+    CENTRAL_CASES,
+    (
+        Mistake(
+            "this is the forward difference (f(x+h) − f(x))/h, whose error shrinks only "
+            "like h; step to both sides: (f(x+h) − f(x−h))/(2h)",
+            lambda f, x, h: (f(x + h) - f(x)) / h,
+            "forward-difference",
+        ),
+        Mistake(
+            "this is the backward difference (f(x) − f(x−h))/h; use both sides, over 2h",
+            lambda f, x, h: (f(x) - f(x - h)) / h,
+            "backward-difference",
+        ),
+        Mistake(
+            "off by a constant factor: twice the central difference; the two points are "
+            "2h apart, so divide by 2h, not h",
+            lambda f, x, h: (f(x + h) - f(x - h)) / h,
+            "divided-by-h",
+        ),
+        Mistake(
+            "operator precedence: `/ 2 * h` divides by 2 and then multiplies by h; "
+            "write `/ (2 * h)`",
+            lambda f, x, h: (f(x + h) - f(x - h)) / 2 * h,
+            "precedence-2-h",
+        ),
+        Mistake(
+            "wrong sign: compute f(x+h) − f(x−h), not f(x−h) − f(x+h)",
+            lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h),
+            "wrong-sign",
+        ),
+    ),
+    "your central difference",
+    show=_show_central,
+    rtol=1e-9,
+    passed_message="that is the central difference, error O(h²).",
+)
 
 
 def check_central_difference(
     fn: Callable[[Callable[[float], float], float, float], Any],
 ) -> Feedback:
     r"""``fn(f, x, h)`` should return :math:`\dfrac{f(x + h) - f(x - h)}{2h}` (a number)."""
-    ex = "ex-gd-central"
-    got = _answers(ex, fn, CENTRAL_CASES, ())
-    if isinstance(got, Feedback):
-        return got
-    want = np.array([_central(f, x, h) for f, x, h in CENTRAL_CASES])
-    if _close(got, want, rtol=1e-9):
-        return passed(ex, "that is the central difference, error O(h²).")
-    forward = np.array([(f(x + h) - f(x)) / h for f, x, h in CENTRAL_CASES])
-    backward = np.array([(f(x) - f(x - h)) / h for f, x, h in CENTRAL_CASES])
-    if _close(got, forward, rtol=1e-9):
-        return failed(
-            ex,
-            "this is the forward difference (f(x+h) − f(x))/h, whose error shrinks only "
-            "like h; step to both sides: (f(x+h) − f(x−h))/(2h)",
-        )
-    if _close(got, backward, rtol=1e-9):
-        return failed(
-            ex, "this is the backward difference (f(x) − f(x−h))/h; use both sides, over 2h"
-        )
-    if _close(got, 2 * want, rtol=1e-9):
-        return failed(
-            ex,
-            "off by a constant factor: twice the central difference; the two points are "
-            "2h apart, so divide by 2h, not h",
-        )
-    if _close(got, -want, rtol=1e-9):
-        return failed(ex, "wrong sign: compute f(x+h) − f(x−h), not f(x−h) − f(x+h)")
-    inputs = [
-        f"test function {k + 1} at x = {x:g}, h = {h:g}"
-        for k, (_, x, h) in enumerate(CENTRAL_CASES)
-    ]
-    return _explain(ex, got, want, "your central difference", inputs)
+    return CENTRAL.run(fn)
 
 
 # ---------------------------------------------------------------- ex-gd-line-grad
@@ -190,52 +168,68 @@ def line_loss_grad(w: float, b: float, x: np.ndarray, y: np.ndarray) -> np.ndarr
     return np.array([2 * np.mean(r * x), 2 * np.mean(r)])
 
 
+def _show_line(w: float, b: float, x: np.ndarray, y: np.ndarray) -> str:
+    data = 1 if len(x) == len(line_points()[0]) else 2
+    return f"w = {w:g}, b = {b:g} on data set {data}"
+
+
+def _r(w: float, b: float, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return w * x + b - y
+
+
+LINE_GRADIENT = Check(
+    "ex-gd-line-grad",
+    line_loss_grad,
+    _line_cases,
+    (
+        Mistake(
+            "∂L/∂w and ∂L/∂b are swapped: return (∂L/∂w, ∂L/∂b) in that order",
+            lambda w, b, x, y: line_loss_grad(w, b, x, y)[::-1],
+            "swapped-partials",
+        ),
+        Mistake(
+            "sign flipped: the residual is ŷ − y (prediction minus target); with y − ŷ "
+            "gradient descent would climb the loss",
+            lambda w, b, x, y: -line_loss_grad(w, b, x, y),
+            "wrong-sign",
+        ),
+        Mistake(
+            "off by a constant factor: half the true gradient; the derivative of r² is 2r, "
+            "so keep the 2",
+            lambda w, b, x, y: line_loss_grad(w, b, x, y) / 2,
+            "dropped-2",
+        ),
+        Mistake(
+            "off by a constant factor of n (the number of points): the loss is a mean, so "
+            "its gradient is a mean too (sum, then divide by n)",
+            lambda w, b, x, y: line_loss_grad(w, b, x, y) * len(x),
+            "sum-not-mean",
+        ),
+        Mistake(
+            "off by a constant factor of n/2: the 1/n of the mean and the 2 of the square "
+            "are both missing (that is the gradient of half the sum)",
+            lambda w, b, x, y: line_loss_grad(w, b, x, y) * len(x) / 2,
+            "half-sum",
+        ),
+        Mistake(
+            "∂L/∂b is right, but ∂L/∂w is missing a derivative: the chain rule multiplies "
+            "each residual by ∂ŷᵢ/∂w = xᵢ",
+            lambda w, b, x, y: np.array([2 * np.mean(_r(w, b, x, y)), 2 * np.mean(_r(w, b, x, y))]),
+            "missing-x",
+        ),
+    ),
+    "your gradient",
+    parts=("∂L/∂w", "∂L/∂b"),
+    noun="entries",
+    show=_show_line,
+    passed_message="∂L/∂w and ∂L/∂b are both right.",
+)
+
+
 def check_line_gradient(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(w, b, x, y)`` should return :math:`(\partial L/\partial w, \partial L/\partial b)` of
     the mean squared error of the line :math:`\hat y = w x + b`, as an array of shape (2,)."""
-    ex = "ex-gd-line-grad"
-    cases = _line_cases()
-    got = _answers(ex, fn, cases, (2,))
-    if isinstance(got, Feedback):
-        return got
-    want = np.stack([line_loss_grad(*c) for c in cases])
-    if _close(got, want):
-        return passed(ex, "∂L/∂w and ∂L/∂b are both right.")
-    if _close(got, want[:, ::-1]):
-        return failed(ex, "∂L/∂w and ∂L/∂b are swapped: return (∂L/∂w, ∂L/∂b) in that order")
-    if _close(got, -want):
-        return failed(
-            ex,
-            "sign flipped: the residual is ŷ − y (prediction minus target); with y − ŷ "
-            "gradient descent would climb the loss",
-        )
-    if _close(got, want / 2):
-        return failed(
-            ex,
-            "off by a constant factor: half the true gradient; the derivative of r² is 2r, "
-            "so keep the 2",
-        )
-    n = np.array([len(c[2]) for c in cases], dtype=np.float64)[:, None]
-    if _close(got, want * n) or _close(got, want * n / 2):
-        return failed(
-            ex,
-            "off by a constant factor of n (the number of points): the loss is a mean, so "
-            "its gradient is a mean too (sum, then divide by n)",
-        )
-    dw_no_x = np.array([2 * np.mean(c[0] * c[2] + c[1] - c[3]) for c in cases])
-    if _close(got[:, 1], want[:, 1]) and _close(got[:, 0], dw_no_x):
-        return failed(
-            ex,
-            "∂L/∂b is right, but ∂L/∂w is missing a derivative: the chain rule multiplies "
-            "each residual by ∂ŷᵢ/∂w = xᵢ",
-        )
-    inputs = [f"w = {c[0]:g}, b = {c[1]:g} on data set {1 + (k >= 2)}" for k, c in enumerate(cases)]
-    for i, name in ((0, "∂L/∂w"), (1, "∂L/∂b")):
-        other = 1 - i
-        if _close(got[:, other], want[:, other]):
-            verdict = _explain(ex, got[:, i], want[:, i], name, inputs)
-            return failed(ex, f"the other entry is right, but {verdict.message}")
-    return _explain(ex, got, want, "your gradient", inputs)
+    return LINE_GRADIENT.run(fn)
 
 
 # ---------------------------------------------------------------- ex-gd-threshold
@@ -247,43 +241,66 @@ THRESHOLD_HESSIANS = (
 )
 
 
+def stability_threshold(A: np.ndarray) -> float:
+    r"""Reference: :math:`2/\lambda_{\max}(A)` for a symmetric positive-definite ``A``."""
+    return float(2 / np.linalg.eigvalsh(A)[-1])
+
+
+def _lmax(A: np.ndarray) -> float:
+    return float(np.linalg.eigvalsh(A)[-1])
+
+
+THRESHOLD = Check(
+    "ex-gd-threshold",
+    stability_threshold,
+    tuple((A,) for A in THRESHOLD_HESSIANS),
+    (
+        Mistake(
+            "you used the smallest eigenvalue: the steepest direction (the largest "
+            "eigenvalue) is the one that blows up first, so the threshold is 2/λmax",
+            lambda A: 2 / np.linalg.eigvalsh(A)[0],
+            "smallest-eigenvalue",
+        ),
+        Mistake(
+            "off by a constant factor: 1/λmax is where the iterates start to oscillate; "
+            "they diverge only above 2/λmax",
+            lambda A: 1 / _lmax(A),
+            "one-over-lmax",
+        ),
+        Mistake(
+            "upside down: the threshold is 2 divided by λmax, a small number",
+            lambda A: _lmax(A) / 2,
+            "upside-down",
+        ),
+        Mistake(
+            "upside down and doubled: the threshold is 2 divided by λmax, not 2·λmax",
+            lambda A: 2 * _lmax(A),
+            "two-times-lmax",
+        ),
+        Mistake(
+            "you used the largest diagonal entry; the off-diagonal entries change the "
+            "curvature too: take the largest eigenvalue (np.linalg.eigvalsh)",
+            lambda A: 2 / np.max(np.diag(A)),
+            "largest-diagonal",
+        ),
+        Mistake(
+            "you used the Frobenius norm of A (np.linalg.norm(A)), which is larger than "
+            "λmax whenever A has more than one nonzero eigenvalue: take the largest "
+            "eigenvalue itself (np.linalg.eigvalsh(A)[-1])",
+            lambda A: 2 / np.linalg.norm(A),
+            "frobenius-norm",
+        ),
+    ),
+    "your threshold",
+    show=lambda A: f"A = {np.round(A, 3).tolist()}",
+    passed_message="2/λmax: the steepest direction sets the limit.",
+)
+
+
 def check_stability_threshold(fn: Callable[[np.ndarray], Any]) -> Feedback:
     r"""``fn(A)`` should return the stability threshold :math:`2/\lambda_{\max}(A)` of gradient
     descent on a quadratic with symmetric positive-definite Hessian ``A``."""
-    ex = "ex-gd-threshold"
-    cases = tuple((A.copy(),) for A in THRESHOLD_HESSIANS)
-    got = _answers(ex, fn, cases, ())
-    if isinstance(got, Feedback):
-        return got
-    lam = [np.linalg.eigvalsh(A) for A in THRESHOLD_HESSIANS]
-    lmax = np.array([v[-1] for v in lam])
-    lmin = np.array([v[0] for v in lam])
-    want = 2 / lmax
-    if _close(got, want):
-        return passed(ex, "2/λmax: the steepest direction sets the limit.")
-    if _close(got, 2 / lmin):
-        return failed(
-            ex,
-            "you used the smallest eigenvalue: the steepest direction (the largest "
-            "eigenvalue) is the one that blows up first, so the threshold is 2/λmax",
-        )
-    if _close(got, 1 / lmax):
-        return failed(
-            ex,
-            "off by a constant factor: 1/λmax is where the iterates start to oscillate; "
-            "they diverge only above 2/λmax",
-        )
-    if _close(got, lmax / 2) or _close(got, 2 * lmax):
-        return failed(ex, "upside down: the threshold is 2 divided by λmax, a small number")
-    diag = np.array([2 / np.max(np.diag(A)) for A in THRESHOLD_HESSIANS])
-    if _close(got, diag):
-        return failed(
-            ex,
-            "you used the largest diagonal entry; the off-diagonal entries change the "
-            "curvature too: take the largest eigenvalue (np.linalg.eigvalsh)",
-        )
-    inputs = [f"A = {np.round(A, 3).tolist()}" for A in THRESHOLD_HESSIANS]
-    return _explain(ex, got, want, "your threshold", inputs)
+    return THRESHOLD.run(fn)
 
 
 # ---------------------------------------------------------------- ex-gd-1d-factor

@@ -1,89 +1,25 @@
 r"""Checkers for the exercises of the chapter on parameter updates.
 
-Each ``check_*`` runs the learner's function on a few cases, compares with bpkit's own
-answer (the optimizers of :mod:`bpkit.optim`, the schedules of :mod:`bpkit.schedules`),
-and when the answer is wrong, compares it with the usual mistakes so that the message
-can name the one that was made.
+Each exercise is a :class:`~bpcourse.exercises.feedback.Check` (``MOMENTUM``, ``ADAM``,
+``STEP_DECAY``, ``UPDATE_RATIO``) whose right answer is bpkit's own (the optimizers of
+:mod:`bpkit.optim`, the schedules of :mod:`bpkit.schedules`). The named mistakes: the
+velocity in its moving-average form or with the wrong sign, Nesterov's step confused with
+the classical one, Adam without (or with half) its bias correction, its step counter
+starting at 0, swapped betas, bias-corrected moments returned as the state, step decay
+one period early, an update ratio against the updated weights or in the spectral norm.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from bpcourse.exercises.feedback import (
-    Feedback,
-    call_answer,
-    compare_arrays,
-    failed,
-    not_attempted,
-    passed,
-)
+from bpcourse.exercises.feedback import Check, Feedback, Mistake
 from bpkit.layers import Parameter
 from bpkit.optim import Adam, Momentum
 from bpkit.schedules import StepDecay
-
-Mistake = tuple[str, Any]
-
-
-def _as_tuple(got: Any, n: int) -> tuple[np.ndarray, ...] | None:
-    """The learner's result as ``n`` float arrays, or ``None`` if it has the wrong form."""
-    if n == 1:
-        got = (got,)
-    if not isinstance(got, tuple | list) or len(got) != n:
-        return None
-    try:
-        return tuple(np.asarray(g, dtype=np.float64) for g in got)
-    except (TypeError, ValueError):
-        return None
-
-
-def _close(got: Sequence[np.ndarray], want: Sequence[Any]) -> bool:
-    return all(
-        np.shape(g) == np.shape(w) and np.allclose(g, w, rtol=1e-6, atol=1e-9)
-        for g, w in zip(got, want, strict=True)
-    )
-
-
-def _judge(
-    exercise: str,
-    fn: Callable[..., Any],
-    cases: Sequence[tuple[tuple[Any, ...], tuple[Any, ...], list[Mistake]]],
-    names: Sequence[str],
-) -> Feedback:
-    """Run ``fn`` on each case ``(args, expected, mistakes)`` and explain the first failure."""
-    for args, expected, mistakes in cases:
-        copies = tuple(
-            np.array(a, dtype=np.float64) if isinstance(a, np.ndarray) else a for a in args
-        )
-        try:
-            ok, raw = call_answer(fn, *copies)
-        except Exception as exc:  # the learner's code raised: say so in words
-            return failed(exercise, f"your function raised {type(exc).__name__}: {exc}")
-        if not ok:
-            return not_attempted(exercise)
-        got = _as_tuple(raw, len(names))
-        if got is None:
-            shape = " and ".join(names)
-            return failed(
-                exercise,
-                f"return {shape}"
-                + (" as a tuple" if len(names) > 1 else "")
-                + f"; got {type(raw).__name__}",
-            )
-        if _close(got, expected):
-            continue
-        for message, wrong in mistakes:
-            with np.errstate(all="ignore"):
-                if _close(got, wrong):
-                    return failed(exercise, message)
-        for name, g, w in zip(names, got, expected, strict=True):
-            verdict = compare_arrays(exercise, g, w, f"your {name}")
-            if not verdict.passed:
-                return verdict
-    return passed(exercise)
 
 
 # ---------------------------------------------------------------- momentum
@@ -98,57 +34,96 @@ def reference_momentum_step(
     return p.value, opt.velocity[0]
 
 
+def _momentum(velocity: Callable[..., np.ndarray], step: str = "flag") -> Callable[..., Any]:
+    """A momentum step built from a velocity rule and a step rule ("flag": as asked,
+    "classical" or "nesterov" whatever the flag)."""
+
+    def answer(theta, v, grad, lr, mu, nesterov):
+        v_new = velocity(v, grad, mu, lr)
+        kind = ("nesterov" if nesterov else "classical") if step == "flag" else step
+        if kind == "classical":
+            return theta - lr * v_new, v_new
+        return theta - lr * (grad + mu * v_new), v_new
+
+    return answer
+
+
+def _accumulate(v, g, mu, lr):
+    return mu * v + g
+
+
+_THETA = np.array([1.0, -2.0, 0.5])
+_V = np.array([0.3, -0.1, 0.2])
+_GRAD = np.array([0.5, 1.5, -1.0])
+
+MOMENTUM = Check(
+    "ex-upd-momentum",
+    reference_momentum_step,
+    tuple((_THETA, _V, _GRAD, 0.1, 0.9, nesterov) for nesterov in (False, True)),
+    (
+        Mistake(
+            "your update has the wrong sign: theta must move against the velocity, "
+            "theta - lr * (...), to go downhill",
+            lambda th, v, g, lr, mu, n: (
+                2 * th - reference_momentum_step(th, v, g, lr, mu, n)[0],
+                reference_momentum_step(th, v, g, lr, mu, n)[1],
+            ),
+            "update-wrong-sign",
+        ),
+        Mistake(
+            "your velocity has the wrong sign: v_new = mu * v + grad accumulates the "
+            "gradient; with mu * v - grad and theta - lr * v_new the step goes uphill",
+            _momentum(lambda v, g, mu, lr: mu * v - g),
+            "velocity-wrong-sign",
+        ),
+        Mistake(
+            "your theta ignores the velocity: that is plain SGD, theta - lr * grad",
+            lambda th, v, g, lr, mu, n: (th - lr * g, mu * v + g),
+            "plain-sgd",
+        ),
+        Mistake(
+            "your velocity forgets the past: v_new should be mu * v + grad, not grad alone",
+            lambda th, v, g, lr, mu, n: (th - lr * g, g),
+            "velocity-forgets",
+        ),
+        Mistake(
+            "you used the other common convention, v <- mu*v - lr*grad; in bpkit "
+            "(and this exercise) v accumulates gradients, v <- mu*v + grad, and "
+            "theta <- theta - lr*v",
+            lambda th, v, g, lr, mu, n: (th + (mu * v - lr * g), mu * v - lr * g),
+            "other-convention",
+        ),
+        Mistake(
+            "your velocity is an exponential moving average, mu * v + (1 - mu) * grad "
+            "(Adam's first moment); heavy-ball momentum adds the whole gradient: "
+            "v_new = mu * v + grad",
+            _momentum(lambda v, g, mu, lr: mu * v + (1 - mu) * g),
+            "ema-velocity",
+        ),
+        Mistake(
+            "with nesterov=True the step is theta - lr * (grad + mu * v_new); yours "
+            "is the classical step theta - lr * v_new",
+            _momentum(_accumulate, "classical"),
+            "ignores-nesterov",
+        ),
+        Mistake(
+            "with nesterov=False the step is the classical theta - lr * v_new; yours "
+            "is the Nesterov step",
+            _momentum(_accumulate, "nesterov"),
+            "always-nesterov",
+        ),
+    ),
+    "your step",
+    parts=("theta_new", "v_new"),
+    show=lambda th, v, g, lr, mu, nesterov: f"lr = {lr}, mu = {mu}, nesterov = {nesterov}",
+)
+
+
 def check_momentum_step(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(theta, v, grad, lr, mu, nesterov) -> (theta_new, v_new)`` with
     :math:`v \leftarrow \mu v + g` and :math:`\theta \leftarrow \theta - \eta v` (classical)
     or :math:`\theta \leftarrow \theta - \eta (g + \mu v)` (Nesterov)."""
-    ex = "ex-upd-momentum"
-    theta = np.array([1.0, -2.0, 0.5])
-    v = np.array([0.3, -0.1, 0.2])
-    grad = np.array([0.5, 1.5, -1.0])
-    cases = []
-    for nesterov in (False, True):
-        lr, mu = 0.1, 0.9
-        th_ok, v_ok = reference_momentum_step(theta, v, grad, lr, mu, nesterov)
-        mistakes: list[Mistake] = [
-            (
-                "your update has the wrong sign: theta must move against the velocity, "
-                "theta - lr * (...), to go downhill",
-                (2 * theta - th_ok, v_ok),
-            ),
-            (
-                "your theta ignores the velocity: that is plain SGD, theta - lr * grad",
-                (theta - lr * grad, v_ok),
-            ),
-            (
-                "your velocity forgets the past: v_new should be mu * v + grad, not grad alone",
-                (theta - lr * grad, grad),
-            ),
-            (
-                "you used the other common convention, v <- mu*v - lr*grad; in bpkit "
-                "(and this exercise) v accumulates gradients, v <- mu*v + grad, and "
-                "theta <- theta - lr*v",
-                (theta + (mu * v - lr * grad), mu * v - lr * grad),
-            ),
-        ]
-        if nesterov:
-            mistakes += [
-                (
-                    "with nesterov=True the step is theta - lr * (grad + mu * v_new); yours "
-                    "is the classical step theta - lr * v_new",
-                    (theta - lr * v_ok, v_ok),
-                ),
-            ]
-        else:
-            mistakes.append(
-                (
-                    "with nesterov=False the step is the classical theta - lr * v_new; yours "
-                    "is the Nesterov step",
-                    (theta - lr * (grad + mu * v_ok), v_ok),
-                )
-            )
-        cases.append(((theta, v, grad, lr, mu, nesterov), (th_ok, v_ok), mistakes))
-    return _judge(ex, fn, cases, ("theta_new", "v_new"))
+    return MOMENTUM.run(fn)
 
 
 # ---------------------------------------------------------------- Adam
@@ -171,100 +146,215 @@ def reference_adam_step(
     return p.value, opt.m[0], opt.s[0]
 
 
+def _adam(
+    *,
+    correct_m: Callable[[float, int], float] = lambda b, t: 1 - b**t,
+    correct_s: Callable[[float, int], float] = lambda b, t: 1 - b**t,
+    swap_betas: bool = False,
+    square: bool = True,
+    root: bool = True,
+    eps_inside: bool = False,
+    return_corrected: bool = False,
+) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """An Adam step with one slip: the bias corrections (divisors), the betas, g² or g,
+    the square root, eps inside the root, or the corrected moments returned as state."""
+
+    def answer(theta, m, s, grad, t, lr, b1, b2, eps):
+        if swap_betas:
+            b1, b2 = b2, b1
+        m_new = b1 * m + (1 - b1) * grad
+        s_new = b2 * s + (1 - b2) * (grad**2 if square else grad)
+        m_hat = m_new / correct_m(b1, t)  # a Python float: 0.0 divides to inf, as numpy
+        s_hat = s_new / correct_s(b2, t)
+        if not root:
+            denom = s_hat + eps
+        elif eps_inside:
+            denom = np.sqrt(s_hat + eps)
+        else:
+            denom = np.sqrt(np.abs(s_hat)) + eps
+        theta_new = theta - lr * m_hat / denom
+        return (theta_new, m_hat, s_hat) if return_corrected else (theta_new, m_new, s_new)
+
+    return answer
+
+
+def _python_t_from_zero(theta, m, s, grad, t, lr, b1, b2, eps):
+    # a learner's Python float division: 1 / (1 - b1 ** 0) raises ZeroDivisionError
+    m_new = b1 * m + (1 - b1) * grad
+    s_new = b2 * s + (1 - b2) * grad**2
+    m_hat = m_new * (1 / (1 - b1 ** (t - 1)))
+    s_hat = s_new * (1 / (1 - b2 ** (t - 1)))
+    return theta - lr * m_hat / (np.sqrt(s_hat) + eps), m_new, s_new
+
+
+_ADAM_THETA = np.array([0.5, -1.0, 2.0])
+_ADAM_GRAD = np.array([0.2, -3.0, 1e-5])  # a tiny entry: eps matters there
+_NO_CORRECTION = {"correct_m": lambda b, t: 1.0, "correct_s": lambda b, t: 1.0}
+_T_FROM_ZERO_HINT = (
+    "your step counter starts at 0: t counts steps from 1, so the first step divides by "
+    "1 - beta1**1; with t - 1 the first step divides by 1 - beta**0 = 0"
+)
+
+ADAM = Check(
+    "ex-upd-adam",
+    reference_adam_step,
+    (
+        (_ADAM_THETA, np.zeros(3), np.zeros(3), _ADAM_GRAD, 1, 0.01, 0.9, 0.999, 1e-8),
+        (
+            _ADAM_THETA,
+            np.array([0.05, -0.4, 0.0]),
+            np.array([1e-3, 2e-2, 1e-6]),
+            _ADAM_GRAD,
+            3,
+            0.01,
+            0.9,
+            0.999,
+            1e-8,
+        ),
+    ),
+    (
+        Mistake(
+            "the bias correction is missing: divide m by (1 - beta1**t) and s by "
+            "(1 - beta2**t) before the step; without it the early steps are the wrong size",
+            _adam(**_NO_CORRECTION),
+            "no-bias-correction",
+        ),
+        Mistake(
+            "only m is bias-corrected: s needs its own correction, s / (1 - beta2**t); "
+            "without it s_hat is far too small early on and the first steps are too large",
+            _adam(correct_s=lambda b, t: 1.0),
+            "only-m-corrected",
+        ),
+        Mistake(
+            "only s is bias-corrected: m needs its own correction, m / (1 - beta1**t)",
+            _adam(correct_m=lambda b, t: 1.0),
+            "only-s-corrected",
+        ),
+        Mistake(
+            "the square root is missing: the step divides by sqrt(s_hat) + eps, the "
+            "root-mean-square of the gradient, not by s_hat",
+            _adam(root=False),
+            "no-square-root",
+        ),
+        Mistake(
+            "the step count is off by one: t counts from 1 (the first step uses "
+            "1 - beta1**1), so use t as given",
+            _adam(correct_m=lambda b, t: 1 - b ** (t + 1), correct_s=lambda b, t: 1 - b ** (t + 1)),
+            "t-plus-one",
+        ),
+        Mistake(
+            _T_FROM_ZERO_HINT,
+            _adam(correct_m=lambda b, t: 1 - b ** (t - 1), correct_s=lambda b, t: 1 - b ** (t - 1)),
+            "t-from-zero",
+        ),
+        Mistake(_T_FROM_ZERO_HINT, _python_t_from_zero, "t-from-zero"),
+        Mistake(
+            "beta1 and beta2 are swapped: beta1 (0.9) averages the gradient into m, "
+            "beta2 (0.999) averages its square into s",
+            _adam(swap_betas=True),
+            "swapped-betas",
+        ),
+        Mistake(
+            "you returned the bias-corrected moments m_hat and s_hat as the new state: keep "
+            "the raw averages m and s (the correction is recomputed from them at each step)",
+            _adam(return_corrected=True),
+            "returned-corrected-moments",
+        ),
+        Mistake(
+            "eps is inside the square root: the step divides by sqrt(s_hat) + eps, as bpkit "
+            "and the Adam paper write it",
+            _adam(eps_inside=True),
+            "eps-inside-root",
+        ),
+        Mistake(
+            "your update has the wrong sign: theta must move against m_hat, "
+            "theta - lr * m_hat / (sqrt(s_hat) + eps)",
+            lambda *a: (2 * a[0] - reference_adam_step(*a)[0], *reference_adam_step(*a)[1:]),
+            "update-wrong-sign",
+        ),
+        Mistake(
+            "s must average the squared gradient, grad**2 (elementwise), not the gradient",
+            _adam(square=False),
+            "s-of-gradient",
+        ),
+    ),
+    "your step",
+    parts=("theta_new", "m_new", "s_new"),
+    show=lambda th, m, s, g, t, lr, b1, b2, eps: f"step t = {t}",
+)
+
+
 def check_adam_step(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(theta, m, s, grad, t, lr, beta1, beta2, eps) -> (theta_new, m_new, s_new)``,
     one Adam step number ``t`` (counting from 1), exactly as :class:`bpkit.Adam`."""
-    ex = "ex-upd-adam"
-    theta = np.array([0.5, -1.0, 2.0])
-    grad = np.array([0.2, -3.0, 0.01])
-    cases = []
-    for t, m, s in (
-        (1, np.zeros(3), np.zeros(3)),
-        (3, np.array([0.05, -0.4, 0.0]), np.array([1e-3, 2e-2, 1e-6])),
-    ):
-        lr, b1, b2, eps = 0.01, 0.9, 0.999, 1e-8
-        args = (theta, m, s, grad, t, lr, b1, b2, eps)
-        th_ok, m_ok, s_ok = reference_adam_step(*args)
-        m_raw = b1 * m + (1 - b1) * grad
-        s_raw = b2 * s + (1 - b2) * grad**2
-        mistakes: list[Mistake] = [
-            (
-                "the bias correction is missing: divide m by (1 - beta1**t) and s by "
-                "(1 - beta2**t) before the step; without it the early steps are the wrong size",
-                (theta - lr * m_raw / (np.sqrt(s_raw) + eps), m_raw, s_raw),
-            ),
-            (
-                "the square root is missing: the step divides by sqrt(s_hat) + eps, the "
-                "root-mean-square of the gradient, not by s_hat",
-                (theta - lr * (m_raw / (1 - b1**t)) / (s_raw / (1 - b2**t) + eps), m_raw, s_raw),
-            ),
-            (
-                "the step count is off by one: t counts from 1 (the first step uses "
-                "1 - beta1**1), so use t as given",
-                (
-                    theta
-                    - lr
-                    * (m_raw / (1 - b1 ** (t + 1)))
-                    / (np.sqrt(s_raw / (1 - b2 ** (t + 1))) + eps),
-                    m_raw,
-                    s_raw,
-                ),
-            ),
-            (
-                "your update has the wrong sign: theta must move against m_hat, "
-                "theta - lr * m_hat / (sqrt(s_hat) + eps)",
-                (2 * theta - th_ok, m_ok, s_ok),
-            ),
-            (
-                "s must average the squared gradient, grad**2 (elementwise), not the gradient",
-                (
-                    theta
-                    - lr
-                    * (m_raw / (1 - b1**t))
-                    / (np.sqrt(np.abs((b2 * s + (1 - b2) * grad) / (1 - b2**t))) + eps),
-                    m_raw,
-                    b2 * s + (1 - b2) * grad,
-                ),
-            ),
-        ]
-        cases.append((args, (th_ok, m_ok, s_ok), mistakes))
-    return _judge(ex, fn, cases, ("theta_new", "m_new", "s_new"))
+    return ADAM.run(fn)
 
 
 # ---------------------------------------------------------------- step decay
+def step_decay(epoch: int, lr0: float, factor: float, every: int) -> float:
+    r"""Reference: :math:`\eta_t = \eta_0 \gamma^{\lfloor t/k \rfloor}`, as
+    :class:`bpkit.schedules.StepDecay`."""
+    return float(StepDecay(lr0, factor, every)(epoch))
+
+
+STEP_DECAY = Check(
+    "ex-upd-step-decay",
+    step_decay,
+    tuple((epoch, 0.5, 0.3, 4) for epoch in (0, 6, 3, 7, 9, 12)),  # this order tells them apart
+    (
+        Mistake(
+            "off by one: epoch 0 is the first epoch and runs at lr0; the first drop "
+            "happens at epoch `every`, so use epoch // every, not (epoch + 1) // every",
+            lambda e, lr0, f, k: lr0 * f ** ((e + 1) // k),
+            "epoch-plus-one",
+        ),
+        Mistake(
+            "one period early: every rate is one factor too small (epoch 0 already runs at "
+            "lr0 * factor); the exponent is epoch // every, which is 0 in the first period",
+            lambda e, lr0, f, k: lr0 * f ** (e // k + 1),
+            "one-period-early",
+        ),
+        Mistake(
+            "one period late: epoch 0 runs at lr0 / factor, above lr0; the exponent is "
+            "epoch // every, not epoch // every - 1",
+            lambda e, lr0, f, k: lr0 * f ** (e // k - 1),
+            "one-period-late",
+        ),
+        Mistake(
+            "this decays a little every epoch (factor ** (epoch / every)): that is "
+            "exponential decay. Step decay holds the rate constant for `every` epochs: "
+            "use the whole-number division epoch // every",
+            lambda e, lr0, f, k: lr0 * f ** (e / k),
+            "exponential-decay",
+        ),
+        Mistake(
+            "the decay multiplies: lr0 * factor ** (epoch // every), not "
+            "lr0 * factor * (epoch // every)",
+            lambda e, lr0, f, k: lr0 * f * (e // k),
+            "multiplied-not-powered",
+        ),
+        Mistake(
+            "round(epoch / every) drops the rate half-way through a stage; step decay "
+            "uses floor division, epoch // every",
+            lambda e, lr0, f, k: lr0 * f ** round(e / k),
+            "rounded",
+        ),
+        Mistake(
+            "ceil(epoch / every) drops the rate one epoch into each stage; step decay "
+            "uses floor division, epoch // every",
+            lambda e, lr0, f, k: lr0 * f ** int(np.ceil(e / k)),
+            "ceiling",
+        ),
+    ),
+    "your learning rate",
+    show=lambda e, lr0, f, k: f"epoch {e} (lr0 = {lr0}, factor = {f}, every = {k})",
+)
+
+
 def check_step_decay(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(epoch, lr0, factor, every) -> lr`` with
     :math:`\eta_t = \eta_0 \gamma^{\lfloor t/k \rfloor}`, as :class:`bpkit.schedules.StepDecay`."""
-    ex = "ex-upd-step-decay"
-    lr0, factor, every = 0.5, 0.3, 4
-    ref = StepDecay(lr0, factor, every)
-    cases = []
-    for epoch in (0, 6, 3, 7, 9, 12):  # this order tells the mistakes apart
-        mistakes: list[Mistake] = [
-            (
-                "off by one: epoch 0 is the first epoch and runs at lr0; the first drop "
-                "happens at epoch `every`, so use epoch // every, not (epoch + 1) // every",
-                (lr0 * factor ** ((epoch + 1) // every),),
-            ),
-            (
-                "this decays a little every epoch (factor ** (epoch / every)): that is "
-                "exponential decay. Step decay holds the rate constant for `every` epochs: "
-                "use the whole-number division epoch // every",
-                (lr0 * factor ** (epoch / every),),
-            ),
-            (
-                "the decay multiplies: lr0 * factor ** (epoch // every), not "
-                "lr0 * factor * (epoch // every)",
-                (lr0 * factor * (epoch // every),),
-            ),
-            (
-                "round(epoch / every) drops the rate half-way through a stage; step decay "
-                "uses floor division, epoch // every",
-                (lr0 * factor ** round(epoch / every),),
-            ),
-        ]
-        cases.append(((epoch, lr0, factor, every), (ref(epoch),), mistakes))
-    return _judge(ex, fn, cases, ("learning rate",))
+    return STEP_DECAY.run(fn)
 
 
 # ---------------------------------------------------------------- update ratio
@@ -273,33 +363,57 @@ def reference_update_ratio(value: np.ndarray, grad: np.ndarray, lr: float) -> fl
     return float(lr * np.linalg.norm(grad) / np.linalg.norm(value))
 
 
+_rng = np.random.default_rng(5)
+_W = _rng.standard_normal((4, 3))
+_DW = 0.3 * _rng.standard_normal((4, 3))
+_norm = np.linalg.norm
+
+UPDATE_RATIO = Check(
+    "ex-upd-ratio",
+    reference_update_ratio,
+    tuple((_W, _DW, lr) for lr in (0.01, 0.5)),
+    (
+        Mistake(
+            "the learning rate is missing: the update is lr * grad, so the ratio is "
+            "lr * ||grad|| / ||value||",
+            lambda W, g, lr: _norm(g) / _norm(W),
+            "lr-missing",
+        ),
+        Mistake(
+            "the ratio is upside down: update size over parameter size",
+            lambda W, g, lr: _norm(W) / (lr * _norm(g)),
+            "upside-down",
+        ),
+        Mistake(
+            "use the norms themselves, not their squares: "
+            "np.linalg.norm(lr * grad) / np.linalg.norm(value)",
+            lambda W, g, lr: np.sum((lr * g) ** 2) / np.sum(W**2),
+            "squared-norms",
+        ),
+        Mistake(
+            "the norm is over all entries (np.linalg.norm of the whole array), not the "
+            "largest entry",
+            lambda W, g, lr: lr * np.max(np.abs(g)) / np.max(np.abs(W)),
+            "max-entry",
+        ),
+        Mistake(
+            "you divided by the norm of the updated weights, value - lr * grad: the ratio "
+            "compares the step with the weights it is applied to, before the update",
+            lambda W, g, lr: lr * _norm(g) / _norm(W - lr * g),
+            "after-update",
+        ),
+        Mistake(
+            "np.linalg.norm(A, 2) of a matrix is its spectral norm (largest singular value); "
+            "the ratio uses the Frobenius norm, np.linalg.norm(A), over all entries",
+            lambda W, g, lr: lr * _norm(g, 2) / _norm(W, 2),
+            "spectral-norm",
+        ),
+    ),
+    "your ratio",
+    show=lambda W, g, lr: f"a {W.shape[0]}×{W.shape[1]} weight matrix with lr = {lr}",
+)
+
+
 def check_update_ratio(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(value, grad, lr) -> float``: :math:`\lVert \eta g\rVert / \lVert\theta\rVert`."""
-    ex = "ex-upd-ratio"
-    rng = np.random.default_rng(5)
-    W = rng.standard_normal((4, 3))
-    dW = 0.3 * rng.standard_normal((4, 3))
-    cases = []
-    for lr in (0.01, 0.5):
-        r = reference_update_ratio(W, dW, lr)
-        nW, ndW = np.linalg.norm(W), np.linalg.norm(dW)
-        mistakes: list[Mistake] = [
-            (
-                "the learning rate is missing: the update is lr * grad, so the ratio is "
-                "lr * ||grad|| / ||value||",
-                (ndW / nW,),
-            ),
-            ("the ratio is upside down: update size over parameter size", (nW / (lr * ndW),)),
-            (
-                "use the norms themselves, not their squares: "
-                "np.linalg.norm(lr * grad) / np.linalg.norm(value)",
-                ((lr * ndW) ** 2 / nW**2,),
-            ),
-            (
-                "the norm is over all entries (np.linalg.norm of the whole array), not the "
-                "largest entry",
-                (lr * np.max(np.abs(dW)) / np.max(np.abs(W)),),
-            ),
-        ]
-        cases.append(((W, dW, lr), (r,), mistakes))
-    return _judge(ex, fn, cases, ("ratio",))
+    return UPDATE_RATIO.run(fn)

@@ -1,10 +1,11 @@
 r"""Checkers for the exercises of Chapter 6 (vanishing and exploding gradients).
 
-Each ``check_*`` takes the learner's function, runs it on fixed cases, and returns a
-:class:`~bpcourse.exercises.feedback.Feedback` that names the mistake in words: gradient
-norms in the wrong order or squared, clipping per array instead of globally, an
-initialisation that returns a variance instead of a standard deviation, a LayerNorm
-backward that treats the mean and variance as constants, and so on.
+Each exercise is a :class:`~bpcourse.exercises.feedback.Check` (``GRAD_NORMS``, ``CLIP``,
+``INIT``, ``LAYERNORM``). The named mistakes: gradient norms in the wrong order, squared
+or of the weights; clipping per array, by value, or upward; an initialisation that
+returns a variance, a uniform bound, LeCun's or the fan-out's scale; a LayerNorm backward
+that treats the mean and variance as constants, normalises over the batch axis (batch
+norm's) or uses the unbiased variance (``ddof=1``).
 """
 
 from __future__ import annotations
@@ -15,40 +16,14 @@ from typing import Any
 import numpy as np
 
 from bpcourse.diagnostics import dense_layers, layer_grad_norms
-from bpcourse.exercises.feedback import (
-    Feedback,
-    call_answer,
-    compare_arrays,
-    failed,
-    not_attempted,
-    passed,
-)
+from bpcourse.exercises.feedback import Check, Feedback, Mistake
 from bpcourse.explorers.vanishing import deep_network, probe_batch
 from bpkit.losses import mse_grad
 from bpkit.normalization import LayerNorm
 
 
-def _close(a: Any, b: Any, rtol: float = 1e-6) -> bool:
-    try:
-        a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=1e-12))
-
-
-def _run(exercise: str, fn: Callable[..., Any], *args: Any) -> tuple[Feedback | None, Any]:
-    """Call the answer; a Feedback if it is the stub or raised, else ``(None, result)``."""
-    try:
-        ok, got = call_answer(fn, *args)
-    except Exception as exc:  # the learner's code raised: say so in words
-        return failed(exercise, f"your function raised {type(exc).__name__}: {exc}"), None
-    if not ok:
-        return not_attempted(exercise), None
-    return None, got
-
-
 # ---------------------------------------------------------------- per-layer gradient norms
-def _norm_cases() -> list[Any]:
+def _norm_cases() -> list[tuple[Any]]:
     """Two small networks after one backward pass (sigmoid, and residual tanh)."""
     models = []
     X, y = probe_batch(seed=3)
@@ -57,176 +32,271 @@ def _norm_cases() -> list[Any]:
             depth, act, 1.0, np.random.default_rng(depth), width=6, residual=residual
         )
         model.backward(mse_grad(model.forward(X), y))
-        models.append(model)
+        models.append((model,))
     return models
+
+
+def _dense(model: Any) -> list[Any]:
+    return dense_layers(model)
+
+
+GRAD_NORMS = Check(
+    "ex-vanish-grad-norms",
+    lambda model: np.array(layer_grad_norms(model)),
+    _norm_cases,
+    (
+        Mistake(
+            "the order is reversed: entry 0 should be the layer nearest the input "
+            "(the forward order), not the output layer the backward pass reaches first",
+            lambda m: np.array(layer_grad_norms(m))[::-1],
+            "reversed",
+        ),
+        Mistake(
+            "these are squared norms: take the square root of the sum of squares",
+            lambda m: np.array(layer_grad_norms(m)) ** 2,
+            "squared",
+        ),
+        Mistake(
+            "you included the bias gradient db: report the weight gradient dW only",
+            lambda m: [np.sqrt(np.sum(d.dW**2) + np.sum(d.db**2)) for d in _dense(m)],
+            "with-bias",
+        ),
+        Mistake(
+            "these are the norms of the weights W, not of their gradients dW",
+            lambda m: [np.linalg.norm(d.W) for d in _dense(m)],
+            "weights-not-gradients",
+        ),
+        Mistake(
+            "this is the sum of absolute values (L1); use the Frobenius (L2) norm",
+            lambda m: [np.abs(d.dW).sum() for d in _dense(m)],
+            "l1-norm",
+        ),
+        Mistake(
+            "this is the root-mean-square entry (the norm divided by sqrt(size)); report "
+            "the Frobenius norm itself, np.linalg.norm(dW)",
+            lambda m: [np.sqrt(np.mean(d.dW**2)) for d in _dense(m)],
+            "rms",
+        ),
+        Mistake(
+            "you returned one norm per parameter array (weights and biases): report one "
+            "norm per Dense layer, of its weight gradient dW (activation layers have no "
+            "weights)",
+            lambda m: [np.linalg.norm(p.grad) for p in m.parameters()],
+            "per-parameter",
+        ),
+    ),
+    "your list of norms",
+    show=lambda model: f"a network of {len(_dense(model))} Dense layers",
+    passed_message="one Frobenius norm per Dense layer, input side first.",
+)
 
 
 def check_layer_grad_norms(fn: Callable[[Any], Any]) -> Feedback:
     """``fn(model)`` should return ``[||dW_1||_F, ..., ||dW_L||_F]``, input side first."""
-    ex = "ex-vanish-grad-norms"
-    for model in _norm_cases():
-        verdict, got = _run(ex, fn, model)
-        if verdict is not None:
-            return verdict
-        expected = np.array(layer_grad_norms(model))
-        try:
-            got = np.asarray(got, dtype=np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            return failed(
-                ex, f"return a list of numbers (one per Dense layer); got {type(got).__name__}"
-            )
-        layers = dense_layers(model)
-        if got.size != expected.size:
-            return failed(
-                ex,
-                f"the model has {expected.size} Dense layers but you returned {got.size} numbers: "
-                "report one norm per Dense layer (activation layers have no weights)",
-            )
-        if _close(got, expected):
-            continue
-        if _close(got, expected[::-1]):
-            return failed(
-                ex,
-                "the order is reversed: entry 0 should be the layer nearest the input "
-                "(the forward order), not the output layer the backward pass reaches first",
-            )
-        if _close(got, expected**2):
-            return failed(ex, "these are squared norms: take the square root of the sum of squares")
-        with_bias = np.array([np.sqrt(np.sum(d.dW**2) + np.sum(d.db**2)) for d in layers])
-        if _close(got, with_bias):
-            return failed(
-                ex, "you included the bias gradient db: report the weight gradient dW only"
-            )
-        if _close(got, [np.linalg.norm(d.W) for d in layers]):
-            return failed(ex, "these are the norms of the weights W, not of their gradients dW")
-        if _close(got, [np.abs(d.dW).sum() for d in layers]):
-            return failed(
-                ex, "this is the sum of absolute values (L1); use the Frobenius (L2) norm"
-            )
-        return compare_arrays(ex, got, expected, "your list of norms")
-    return passed(ex, "one Frobenius norm per Dense layer, input side first.")
+    return GRAD_NORMS.run(fn)
 
 
 # ---------------------------------------------------------------- clipping by global norm
-def _clip_reference(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
-    total = np.sqrt(sum(np.sum(g * g) for g in grads))
-    factor = min(1.0, max_norm / total)
+def _global_norm(grads: list[np.ndarray]) -> float:
+    return float(np.sqrt(sum(np.sum(g * g) for g in grads)))
+
+
+def clip_reference(grads: list[np.ndarray], max_norm: float) -> list[np.ndarray]:
+    r"""Reference: :math:`g_j \min(1, c/\lVert g\rVert)` with one global norm."""
+    factor = min(1.0, max_norm / _global_norm(grads))
     return [g * factor for g in grads]
 
 
-def check_clip(fn: Callable[[list[np.ndarray], float], Any]) -> Feedback:
-    """``fn(grads, max_norm)`` should return the list of gradients clipped by global norm."""
-    ex = "ex-vanish-clip"
+def _clip_cases() -> list[tuple[list[np.ndarray], float]]:
     rng = np.random.default_rng(6)
     big = [
         3.0 * rng.standard_normal((3, 4)),
         0.5 * rng.standard_normal(3),
         rng.standard_normal((2, 3)),
     ]
-    small = [1e-3 * g for g in big]
-    for grads, max_norm, label in (
-        (big, 1.0, "a large gradient"),
-        (small, 1.0, "a small gradient"),
-    ):
-        verdict, got = _run(ex, fn, [g.copy() for g in grads], max_norm)
-        if verdict is not None:
-            return verdict
-        if not isinstance(got, list | tuple) or len(got) != len(grads):
-            return failed(
-                ex, f"return a list of {len(grads)} arrays, one per gradient, in the same order"
-            )
-        expected = _clip_reference(grads, max_norm)
-        if all(_close(g, e) for g, e in zip(got, expected, strict=True)):
-            continue
-        total = np.sqrt(sum(np.sum(g * g) for g in grads))
-        if all(_close(g, e) for g, e in zip(got, grads, strict=True)):
-            return failed(
-                ex, f"for {label} (global norm {total:.3g} > {max_norm}) nothing was clipped"
-            )
-        per_array = [g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads]
-        if all(_close(g, e) for g, e in zip(got, per_array, strict=True)):
-            return failed(
-                ex,
-                "each array was clipped by its own norm: global-norm clipping computes one norm "
-                "over all gradients together and scales every array by the same factor",
-            )
-        rescaled = [g * max_norm / total for g in grads]
-        if all(_close(g, e) for g, e in zip(got, rescaled, strict=True)):
-            return failed(
-                ex,
-                f"for {label} (global norm {total:.3g} < {max_norm}) you scaled the gradient up: "
-                "clipping only shrinks; leave a gradient shorter than max_norm unchanged",
-            )
-        inverted = [g * total / max_norm for g in grads]
-        if all(_close(g, e) for g, e in zip(got, inverted, strict=True)):
-            return failed(
-                ex, "the factor is upside down: multiply by max_norm / norm, not norm / max_norm"
-            )
-        return failed(
-            ex,
-            f"for {label} the clipped gradients differ from g * min(1, max_norm / ||g||) "
-            "with ||g|| the norm of all arrays together",
-        )
-    return passed(ex, "one global norm, one factor, and only ever shrinking.")
+    return [(big, 1.0), ([1e-3 * g for g in big], 1.0)]
+
+
+def _show_clip(grads: list[np.ndarray], max_norm: float) -> str:
+    total = _global_norm(grads)
+    size = "large" if total > max_norm else "small"
+    sign = ">" if total > max_norm else "<"
+    return f"a {size} gradient (global norm {total:.3g} {sign} max_norm = {max_norm:g})"
+
+
+CLIP = Check(
+    "ex-vanish-clip",
+    clip_reference,
+    _clip_cases,
+    (
+        Mistake(
+            "nothing was clipped: when the global norm exceeds max_norm, scale every array "
+            "by max_norm / norm",
+            lambda grads, c: [g.copy() for g in grads],
+            "never-clips",
+        ),
+        Mistake(
+            "each array was clipped by its own norm: global-norm clipping computes one norm "
+            "over all gradients together and scales every array by the same factor",
+            lambda grads, c: [g * min(1.0, c / np.linalg.norm(g)) for g in grads],
+            "per-array",
+        ),
+        Mistake(
+            "you clipped by value (np.clip(g, -max_norm, max_norm)), entry by entry: that "
+            "changes the gradient's direction. Clipping by norm keeps the direction and "
+            "scales every array by one factor, min(1, max_norm / norm)",
+            lambda grads, c: [np.clip(g, -c, c) for g in grads],
+            "by-value",
+        ),
+        Mistake(
+            "you scaled a small gradient up: clipping only shrinks; leave a gradient "
+            "shorter than max_norm unchanged",
+            lambda grads, c: [g * c / _global_norm(grads) for g in grads],
+            "always-rescales",
+        ),
+        Mistake(
+            "the factor is upside down: multiply by max_norm / norm, not norm / max_norm",
+            lambda grads, c: [g * _global_norm(grads) / c for g in grads],
+            "upside-down",
+        ),
+        Mistake(
+            "the norm is missing its square root: ||g|| = sqrt(sum of all squared entries)",
+            lambda grads, c: [g * min(1.0, c / _global_norm(grads) ** 2) for g in grads],
+            "norm-without-root",
+        ),
+        Mistake(
+            "you added the arrays' norms: the global norm is sqrt(sum of ||g_j||²), the "
+            "length of all gradients as one long vector",
+            lambda grads, c: [
+                g * min(1.0, c / sum(np.linalg.norm(h) for h in grads)) for g in grads
+            ],
+            "sum-of-norms",
+        ),
+    ),
+    "your clipped gradients",
+    noun="gradients",
+    show=_show_clip,
+    mutation="note",  # clipping in place is what bpkit.clip_grad_norm does
+    passed_message="one global norm, one factor, and only ever shrinking.",
+)
+
+
+def check_clip(fn: Callable[[list[np.ndarray], float], Any]) -> Feedback:
+    """``fn(grads, max_norm)`` should return the list of gradients clipped by global norm."""
+    return CLIP.run(fn)
 
 
 # ---------------------------------------------------------------- initialisation scale
-def _init_std(n_in: int, n_out: int, activation: str) -> float:
+def init_std(n_in: int, n_out: int, activation: str) -> float:
+    """Reference: He's ``sqrt(2/n_in)`` for ReLU, Glorot's ``sqrt(2/(n_in + n_out))`` else."""
     if activation == "relu":
         return float(np.sqrt(2.0 / n_in))  # He
     return float(np.sqrt(2.0 / (n_in + n_out)))  # Glorot (Xavier)
 
 
+def _init(relu: Callable[[int, int], float] | None = None, tanh=None) -> Callable[..., float]:
+    """The right initialisation with the ReLU or the tanh rule replaced."""
+
+    def std(n_in: int, n_out: int, activation: str) -> float:
+        rule = relu if activation == "relu" else tanh
+        return init_std(n_in, n_out, activation) if rule is None else rule(n_in, n_out)
+
+    return std
+
+
+def _he(a: int, b: int) -> float:
+    return float(np.sqrt(2.0 / a))
+
+
+def _xavier(a: int, b: int) -> float:
+    return float(np.sqrt(2.0 / (a + b)))
+
+
+def _lecun(a: int, b: int) -> float:
+    return float(np.sqrt(1.0 / a))
+
+
+INIT = Check(
+    "ex-vanish-init",
+    init_std,
+    # no two rules agree on these sizes (64 and 32 made 2/sqrt(n_in) = sqrt(2/n_out))
+    ((50, 20, "relu"), (30, 120, "relu"), (40, 90, "tanh"), (25, 60, "tanh")),
+    (
+        Mistake(
+            "that is the variance; return its square root, the standard deviation",
+            lambda a, b, act: init_std(a, b, act) ** 2,
+            "variance",
+        ),
+        Mistake(
+            "that is the Xavier value for ReLU; ReLU zeroes half its inputs, so use He, "
+            "sqrt(2/n_in)",
+            _init(relu=_xavier),
+            "xavier-for-relu",
+        ),
+        Mistake(
+            "that is the He value for tanh; tanh is near-linear at 0 and keeps both halves, "
+            "so use Xavier, sqrt(2/(n_in + n_out))",
+            _init(tanh=_he),
+            "he-for-tanh",
+        ),
+        Mistake(
+            "the factor 2 is missing for ReLU: ReLU halves the second moment, so "
+            "Var(W) = 2/n_in (1/n_in is LeCun's rule, for activations that keep both halves)",
+            _init(relu=_lecun),
+            "he-missing-2",
+        ),
+        Mistake(
+            "the factor 2 is missing for ReLU (Var(W) = 2/n_in), and for tanh 1/n_in is "
+            "LeCun's rule; this exercise uses Xavier's 2/(n_in + n_out)",
+            _init(relu=_lecun, tanh=_lecun),
+            "lecun-for-both",
+        ),
+        Mistake(
+            "for tanh you used LeCun's rule, sqrt(1/n_in), which looks only at the fan-in; "
+            "this exercise uses Xavier's sqrt(2/(n_in + n_out)), which balances the forward "
+            "and the backward pass",
+            _init(tanh=_lecun),
+            "lecun-for-tanh",
+        ),
+        Mistake(
+            "He's forward rule divides by the fan-in n_in, not n_out",
+            _init(relu=lambda a, b: float(np.sqrt(2.0 / b))),
+            "he-fan-out",
+        ),
+        Mistake(
+            "2/sqrt(n_in) is not He's scale: the variance is 2/n_in, so the standard "
+            "deviation is sqrt(2/n_in) (the root covers the 2 too)",
+            _init(relu=lambda a, b: float(2.0 / np.sqrt(a))),
+            "two-over-root",
+        ),
+        Mistake(
+            "sqrt(6/(n_in + n_out)) is the bound of Glorot's *uniform* initialisation, "
+            "U(-r, r); its standard deviation is r/sqrt(3) = sqrt(2/(n_in + n_out))",
+            _init(tanh=lambda a, b: float(np.sqrt(6.0 / (a + b)))),
+            "glorot-uniform-bound",
+        ),
+        Mistake(
+            "sqrt(6/n_in) is the bound of He's *uniform* initialisation, U(-r, r); its "
+            "standard deviation is r/sqrt(3) = sqrt(2/n_in)",
+            _init(relu=lambda a, b: float(np.sqrt(6.0 / a))),
+            "he-uniform-bound",
+        ),
+        Mistake(
+            "off by sqrt(2): Xavier's variance is 2/(n_in + n_out), the harmonic mean of "
+            "1/n_in and 1/n_out",
+            _init(tanh=lambda a, b: float(np.sqrt(1.0 / (a + b)))),
+            "xavier-missing-2",
+        ),
+    ),
+    "your standard deviation",
+    show=lambda a, b, act: f"n_in = {a}, n_out = {b}, activation = {act!r}",
+    passed_message="He for ReLU, Xavier for tanh.",
+)
+
+
 def check_init_std(fn: Callable[[int, int, str], Any]) -> Feedback:
     """``fn(n_in, n_out, activation)``: Xavier std for ``"tanh"``, He std for ``"relu"``."""
-    ex = "ex-vanish-init"
-    for n_in, n_out, act in (
-        (64, 32, "relu"),
-        (100, 100, "relu"),
-        (64, 32, "tanh"),
-        (50, 150, "tanh"),
-    ):
-        verdict, got = _run(ex, fn, n_in, n_out, act)
-        if verdict is not None:
-            return verdict
-        try:
-            got = float(got)
-        except (TypeError, ValueError):
-            return failed(
-                ex, f"return one number, the standard deviation; got {type(got).__name__}"
-            )
-        expected = _init_std(n_in, n_out, act)
-        case = f"(n_in={n_in}, n_out={n_out}, {act!r})"
-        if np.isclose(got, expected, rtol=1e-6):
-            continue
-        if np.isclose(got, expected**2, rtol=1e-6):
-            return failed(
-                ex, f"{case}: that is the variance; return its square root, the standard deviation"
-            )
-        if act == "relu" and np.isclose(got, np.sqrt(2.0 / (n_in + n_out)), rtol=1e-6):
-            return failed(
-                ex,
-                f"{case}: that is the Xavier value; ReLU zeroes half its inputs, so use He, 2/n_in",
-            )
-        if act == "relu" and np.isclose(got, np.sqrt(1.0 / n_in), rtol=1e-6):
-            return failed(
-                ex,
-                f"{case}: the factor 2 is missing: ReLU halves the second moment, so Var(W) = 2/n_in",
-            )
-        if act == "relu" and np.isclose(got, np.sqrt(2.0 / n_out), rtol=1e-6):
-            return failed(ex, f"{case}: He's forward rule divides by the fan-in n_in, not n_out")
-        if act == "tanh" and np.isclose(got, np.sqrt(2.0 / n_in), rtol=1e-6):
-            return failed(
-                ex,
-                f"{case}: that is the He value; tanh is near-linear at 0, so use Xavier, 2/(n_in + n_out)",
-            )
-        if act == "tanh" and np.isclose(got, np.sqrt(1.0 / (n_in + n_out)), rtol=1e-6):
-            return failed(
-                ex,
-                f"{case}: off by sqrt(2): Xavier's variance is 2/(n_in + n_out), the harmonic mean of 1/n_in and 1/n_out",
-            )
-        return failed(ex, f"{case}: got {got:.4g}, expected {expected:.4g}")
-    return passed(ex, "He for ReLU, Xavier for tanh.")
+    return INIT.run(fn)
 
 
 # ---------------------------------------------------------------- LayerNorm backward
@@ -238,50 +308,92 @@ def _ln_case(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     return X, gamma, dY, 1e-5
 
 
-def _ln_reference(X, gamma, dY, eps):
+def layernorm_backward(X, gamma, dY, eps):
+    """Reference: ``dX`` of :class:`bpkit.normalization.LayerNorm`."""
     layer = LayerNorm(X.shape[1], eps=eps)
     layer.gamma[...] = gamma
     layer.forward(X)
     return layer.backward(dY)
 
 
+def norm_backward(X, gamma, dY, eps, *, axis=1, ddof=0, mean_path=True, var_path=True):
+    r"""``dX`` of :math:`\gamma\hat x`, :math:`\hat x = (x - \mu)/\sqrt{v + \epsilon}`, with
+    the mean and variance ``v`` (``ddof``) taken along ``axis``; the paths through
+    :math:`\mu` and :math:`v` can be left out (the mistakes of the exercise)."""
+    d = X.shape[axis] - ddof
+    mu = X.mean(axis=axis, keepdims=True)
+    s = 1.0 / np.sqrt(X.var(axis=axis, ddof=ddof, keepdims=True) + eps)
+    xhat = (X - mu) * s
+    g = dY * gamma
+    dx = g
+    if mean_path:  # through mu: every entry of the row moves the mean
+        dx = dx - g.mean(axis=axis, keepdims=True)
+    if var_path:  # through v: d v / d x_i = 2 (x_i - mu) / d
+        dx = dx - xhat * np.sum(g * xhat, axis=axis, keepdims=True) / d
+    return s * dx
+
+
+def _sums_over_batch(X, gamma, dY, eps):
+    s = 1.0 / np.sqrt(X.var(axis=1, keepdims=True) + eps)  # the row statistics are right,
+    xhat = (X - X.mean(axis=1, keepdims=True)) * s
+    g = dY * gamma  # but the two sums run down the columns
+    d = X.shape[1]
+    return (s / d) * (d * g - g.sum(0, keepdims=True) - xhat * np.sum(g * xhat, 0, keepdims=True))
+
+
+LAYERNORM = Check(
+    "ex-vanish-layernorm",
+    layernorm_backward,
+    lambda: [_ln_case(0), _ln_case(1)],
+    (
+        Mistake(
+            "you treated the mean and the variance as constants: both depend on every "
+            "entry of the row, so dX needs the two extra paths through mu and sigma",
+            lambda X, gamma, dY, eps: norm_backward(
+                X, gamma, dY, eps, mean_path=False, var_path=False
+            ),
+            "constants",
+        ),
+        Mistake(
+            "the path through the variance is missing (the term with x_hat * sum(g * x_hat))",
+            lambda X, gamma, dY, eps: norm_backward(X, gamma, dY, eps, var_path=False),
+            "no-variance-path",
+        ),
+        Mistake(
+            "the path through the mean is missing (the term with sum(g))",
+            lambda X, gamma, dY, eps: norm_backward(X, gamma, dY, eps, mean_path=False),
+            "no-mean-path",
+        ),
+        Mistake(
+            "gamma is missing: the gradient reaching x_hat is dY * gamma",
+            lambda X, gamma, dY, eps: norm_backward(X, np.ones_like(gamma), dY, eps),
+            "no-gamma",
+        ),
+        Mistake(
+            "the sums run over the batch (axis 0); LayerNorm normalises each row, so sum "
+            "over axis 1",
+            _sums_over_batch,
+            "sums-over-batch",
+        ),
+        Mistake(
+            "these are batch norm's axes: the mean and variance over the examples (axis 0). "
+            "LayerNorm normalises each example over its features (axis 1)",
+            lambda X, gamma, dY, eps: norm_backward(X, gamma, dY, eps, axis=0),
+            "batchnorm-axes",
+        ),
+        Mistake(
+            "you used the unbiased variance (ddof=1): LayerNorm divides by d, the number of "
+            "features (np.var's default ddof=0), in the forward pass and in its derivative",
+            lambda X, gamma, dY, eps: norm_backward(X, gamma, dY, eps, ddof=1),
+            "ddof-1",
+        ),
+    ),
+    "your dX",
+    show=lambda X, gamma, dY, eps: f"X of shape {X.shape}",
+    passed_message="all three paths: direct, through the mean, through the variance.",
+)
+
+
 def check_layernorm_backward(fn: Callable[..., Any]) -> Feedback:
     """``fn(X, gamma, dY, eps)`` should return ``dX`` for ``Y = gamma * (X - mu)/sqrt(var + eps) + beta``."""
-    ex = "ex-vanish-layernorm"
-    for seed in (0, 1):
-        X, gamma, dY, eps = _ln_case(seed)
-        verdict, got = _run(ex, fn, X.copy(), gamma.copy(), dY.copy(), eps)
-        if verdict is not None:
-            return verdict
-        expected = _ln_reference(X, gamma, dY, eps)
-        if _close(got, expected):
-            continue
-        s = 1.0 / np.sqrt(X.var(axis=1, keepdims=True) + eps)
-        xhat = (X - X.mean(axis=1, keepdims=True)) * s
-        g = dY * gamma
-        d = X.shape[1]
-        if _close(got, g * s):
-            return failed(
-                ex,
-                "you treated the mean and the variance as constants: both depend on every "
-                "entry of the row, so dX needs the two extra paths through mu and sigma",
-            )
-        if _close(got, s * (g - g.mean(axis=1, keepdims=True))):
-            return failed(
-                ex,
-                "the path through the variance is missing (the term with x_hat * sum(g * x_hat))",
-            )
-        if _close(got, s * (g - xhat * np.mean(g * xhat, axis=1, keepdims=True))):
-            return failed(ex, "the path through the mean is missing (the term with sum(g))")
-        if _close(got, _ln_reference(X, np.ones_like(gamma), dY, eps)):
-            return failed(ex, "gamma is missing: the gradient reaching x_hat is dY * gamma")
-        if _close(
-            got,
-            (s / d) * (d * g - g.sum(0, keepdims=True) - xhat * np.sum(g * xhat, 0, keepdims=True)),
-        ):
-            return failed(
-                ex,
-                "the sums run over the batch (axis 0); LayerNorm normalises each row, so sum over axis 1",
-            )
-        return compare_arrays(ex, got, expected, "your dX")
-    return passed(ex, "all three paths: direct, through the mean, through the variance.")
+    return LAYERNORM.run(fn)

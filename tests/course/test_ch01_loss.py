@@ -37,8 +37,9 @@ def test_untouched_stub_is_not_attempted(checker):
     assert verdict.status == "not attempted"
     assert not verdict.attempted and not verdict.passed
     assert "not attempted" in str(verdict)
-    # a stub that returns None (``pass``) is not attempted either
-    assert checker(lambda *a: None).status == "not attempted"
+    # a function that returns None has been attempted: its `return` is missing (issue 14)
+    nothing = checker(lambda *a: None)
+    assert nothing.status == "failed" and "returned nothing" in nothing.message
 
 
 def _mse_grad(p, y):
@@ -168,8 +169,10 @@ def test_checker_is_not_fooled_by_writing_into_the_inputs():
         p -= y  # overwrites the caller's array
         return 2 * p / p.size
 
-    # the learner's in-place edit of its (copied) input must not corrupt the reference
-    assert ex.check_mse_grad(sneaky).passed
+    # the learner's in-place edit of its (copied) input must not corrupt the reference,
+    # and the learner is told that the function writes into its input (issue 14)
+    told = ex.check_mse_grad(sneaky)
+    assert told.mistake == "mutates-input" and "`y_pred`" in told.message
     assert ex.check_mse_grad(_mse_grad).passed
 
 

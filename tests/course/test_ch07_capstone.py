@@ -315,7 +315,7 @@ def test_checkers_pass_right_answers():
     def acc(S, y):
         return np.mean(np.argmax(S, axis=1) == y)
 
-    def cm(t, p, k):
+    def cm(p, t, k):  # prediction first, as every bpkit metric (issue 15)
         C = np.zeros((k, k), dtype=int)
         for i, j in zip(t, p, strict=True):
             C[i, j] += 1
@@ -361,7 +361,7 @@ def test_accuracy_checker_names_the_mistake(wrong, named):
     assert verdict.status == "failed" and named in verdict.message
 
 
-def _cm_fancy(t, p, k):
+def _cm_fancy(p, t, k):
     C = np.zeros((k, k), dtype=int)
     C[t, p] += 1
     return C
@@ -370,17 +370,17 @@ def _cm_fancy(t, p, k):
 @pytest.mark.parametrize(
     ("wrong", "named"),
     [
-        (lambda t, p, k: metrics.confusion_matrix(t, p, k).T, "transposed"),
+        (lambda p, t, k: metrics.confusion_matrix(t, p, k).T, "transposed"),
         (_cm_fancy, "counted only once"),
-        (lambda t, p, k: metrics.confusion_matrix(t, p, k) / len(t), "divided by n"),
+        (lambda p, t, k: metrics.confusion_matrix(t, p, k) / len(t), "divided by n"),
         (
-            lambda t, p, k: (
+            lambda p, t, k: (
                 metrics.confusion_matrix(t, p, k)
                 / np.maximum(metrics.confusion_matrix(t, p, k).sum(axis=1, keepdims=True), 1)
             ),
             "normalised",
         ),
-        (lambda t, p, k: metrics.confusion_matrix(t, p, k)[:3, :3], "wrong shape"),
+        (lambda p, t, k: metrics.confusion_matrix(t, p, k)[:3, :3], "wrong shape"),
     ],
 )
 def test_confusion_checker_names_the_mistake(wrong, named):

@@ -1,0 +1,312 @@
+r"""Self-check questions that work on a static page: no kernel, no network, ``file://``.
+
+Two kinds, each rendered as self-contained HTML with a few lines of our own JavaScript
+(no framework), usable in the book and in a live notebook alike:
+
+* :class:`Numeric`: the reader types a number. The right value and the value each named
+  mistake gives are computed by the chapter's code when the page is built
+  (:func:`numeric_from_check` takes them from an exercise's
+  :class:`~bpcourse.exercises.feedback.Check`), so the page answers "correct", names the
+  mistake that gives the typed number, or says it matches no mistake we know of. The
+  tolerance is stated; text that is not a number gets "not a number".
+* :class:`Choice`: a concept question; every option has its own explanation.
+
+The widget is a labelled ``<input>`` (or a ``<fieldset>`` of radio buttons), a button, and
+an ``aria-live`` region that announces the verdict; everything is reachable by keyboard.
+``question.verdict(text)`` gives, in Python, the same verdict the page's script gives, so
+the two are tested against each other.
+
+Give a question ``exercise="ex-..."`` when it is the checker of a pencil-and-paper
+exercise (tests/course/test_exercises_count.py counts it).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Choice", "Numeric", "Option", "numeric_from_check", "parse_number"]
+
+NOT_A_NUMBER = "That is not a number. Type digits, e.g. 0.25, -1.5 or 3e-4."
+CORRECT = "Correct."
+UNKNOWN = (
+    "That matches no mistake we know of (and is not the right value). Check each step once more."
+)
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+def parse_number(text: str) -> float | None:
+    """A typed number, as the page's script reads it: spaces ignored, a Unicode minus
+    accepted, a decimal comma accepted when it is the only separator; else ``None``."""
+    t = re.sub(r"[\s\u2009\u202f]", "", str(text)).replace("\u2212", "-")
+    if "," in t and "." not in t and t.count(",") == 1:
+        t = t.replace(",", ".")
+    return float(t) if _NUMBER.match(t) else None
+
+
+@dataclass(frozen=True)
+class Numeric:
+    """A question answered by one number.
+
+    ``mistakes`` are ``(hint, value)`` pairs: what a named mistake gives. A typed number
+    within ``rtol`` (relative, with ``atol`` as a floor) of ``answer`` is correct; of a
+    mistake's value, that mistake's hint is shown. Values that coincide (within the
+    tolerance) with the answer are refused when the question is built: the page could
+    not tell them apart.
+    """
+
+    id: str
+    prompt: str
+    answer: float
+    mistakes: Sequence[tuple[str, float]] = ()
+    rtol: float = 1e-3
+    atol: float = 1e-9
+    exercise: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][\w-]*", self.id):
+            raise ValueError(
+                f"a question id is lower-case letters, digits, - and _; got {self.id!r}"
+            )
+        if not math.isfinite(self.answer):
+            raise ValueError(f"{self.id}: the answer must be a finite number; got {self.answer}")
+        for hint, value in self.mistakes:
+            if math.isfinite(value) and self._near(value, self.answer):
+                raise ValueError(
+                    f"{self.id}: the mistake {hint!r} gives {value:.6g}, within the tolerance "
+                    f"of the answer {self.answer:.6g}: the page could not tell them apart"
+                )
+
+    def _near(self, x: float, target: float) -> bool:
+        return abs(x - target) <= max(self.atol, self.rtol * abs(target))
+
+    @property
+    def tolerance_text(self) -> str:
+        return f"An answer within {self.rtol * 100:.2g} % of the right value counts as right."
+
+    def verdict(self, text: str) -> tuple[str, str]:
+        """``(kind, message)`` for a typed answer: kind is ``correct``, ``mistake``,
+        ``unknown`` or ``nan`` (not a number)."""
+        x = parse_number(text)
+        if x is None:
+            return "nan", NOT_A_NUMBER
+        if self._near(x, self.answer):
+            return "correct", CORRECT
+        named = [
+            hint for hint, value in self.mistakes if math.isfinite(value) and self._near(x, value)
+        ]
+        if named:
+            return "mistake", "Not quite: " + " Or: ".join(named)
+        return "unknown", UNKNOWN
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "kind": "numeric",
+            "answer": self.answer,
+            "rtol": self.rtol,
+            "atol": self.atol,
+            "mistakes": [[h, v] for h, v in self.mistakes if math.isfinite(v)],
+            "text": {"nan": NOT_A_NUMBER, "correct": CORRECT, "unknown": UNKNOWN},
+        }
+
+    def _body(self, uid: str) -> str:
+        return (
+            f'<label for="{uid}-in" class="bpkit-sc-prompt">{html.escape(self.prompt)}</label>'
+            f'<div class="bpkit-sc-row"><input id="{uid}-in" type="text" inputmode="decimal" '
+            f'autocomplete="off" aria-describedby="{uid}-tol">'
+            f'<button type="submit">Check</button></div>'
+            f'<p id="{uid}-tol" class="bpkit-sc-note">{html.escape(self.tolerance_text)}</p>'
+        )
+
+    def _repr_html_(self) -> str:
+        return _widget(self.id, self._body(self.id), self._data())
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(f"Self-check {self.id}: {self.prompt} (answer with question.verdict('...'))")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a :class:`Choice` question and why it is right or wrong."""
+
+    text: str
+    correct: bool
+    explanation: str
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A concept question: pick one option; each option has its own explanation."""
+
+    id: str
+    prompt: str
+    options: Sequence[Option] = field(default_factory=tuple)
+    exercise: str | None = None
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][\w-]*", self.id):
+            raise ValueError(
+                f"a question id is lower-case letters, digits, - and _; got {self.id!r}"
+            )
+        if len(self.options) < 2 or sum(o.correct for o in self.options) != 1:
+            raise ValueError(f"{self.id}: give at least two options, exactly one of them correct")
+
+    def verdict(self, index: int | None) -> tuple[str, str]:
+        if index is None:
+            return "none", "Choose an answer first."
+        option = self.options[index]
+        return (
+            ("correct", f"Correct. {option.explanation}")
+            if option.correct
+            else (
+                "wrong",
+                f"Not quite. {option.explanation}",
+            )
+        )
+
+    def _data(self) -> dict[str, Any]:
+        return {
+            "kind": "choice",
+            "options": [[o.correct, o.explanation] for o in self.options],
+            "text": {"none": "Choose an answer first."},
+        }
+
+    def _body(self, uid: str) -> str:
+        radios = "".join(
+            f'<div><input type="radio" id="{uid}-{i}" name="{uid}" value="{i}">'
+            f'<label for="{uid}-{i}">{html.escape(o.text)}</label></div>'
+            for i, o in enumerate(self.options)
+        )
+        return (
+            f'<fieldset><legend class="bpkit-sc-prompt">{html.escape(self.prompt)}</legend>'
+            f"{radios}</fieldset>"
+            '<div class="bpkit-sc-row"><button type="submit">Check</button></div>'
+        )
+
+    def _repr_html_(self) -> str:
+        return _widget(self.id, self._body(self.id), self._data())
+
+    def _repr_pretty_(self, p, cycle) -> None:
+        p.text(f"Self-check {self.id}: {self.prompt} (answer with question.verdict(index))")
+
+
+# Our own few lines of script: read the question's JSON, judge on submit, announce the
+# verdict in the aria-live region. Idempotent, so a page with many questions defines it
+# once; no network, so it works from file:// and offline.
+_SCRIPT = r"""
+(function () {
+  if (!window.bpkitSelfCheck) {
+    var near = function (x, t, d) { return Math.abs(x - t) <= Math.max(d.atol, d.rtol * Math.abs(t)); };
+    var parse = function (s) {
+      var t = String(s).replace(/[\s\u2009\u202f]/g, "").replace(/\u2212/g, "-");
+      if (t.indexOf(",") >= 0 && t.indexOf(".") < 0 && t.split(",").length === 2) t = t.replace(",", ".");
+      return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t) ? parseFloat(t) : null;
+    };
+    window.bpkitSelfCheck = function (root) {
+      if (!root || root.dataset.ready) return;
+      root.dataset.ready = "1";
+      var d = JSON.parse(root.querySelector("script[type='application/json']").textContent);
+      var out = root.querySelector("[aria-live]");
+      var say = function (kind, text) { out.dataset.kind = kind; out.textContent = ""; setTimeout(function () { out.textContent = text; }, 30); };
+      root.querySelector("form").addEventListener("submit", function (e) {
+        e.preventDefault();
+        if (d.kind === "numeric") {
+          var x = parse(root.querySelector("input").value);
+          if (x === null) return say("nan", d.text.nan);
+          if (near(x, d.answer, d)) return say("correct", d.text.correct);
+          var named = d.mistakes.filter(function (m) { return near(x, m[1], d); }).map(function (m) { return m[0]; });
+          if (named.length) return say("mistake", "Not quite: " + named.join(" Or: "));
+          return say("unknown", d.text.unknown);
+        }
+        var picked = root.querySelector("input[type=radio]:checked");
+        if (!picked) return say("none", d.text.none);
+        var o = d.options[+picked.value];
+        say(o[0] ? "correct" : "wrong", (o[0] ? "Correct. " : "Not quite. ") + o[1]);
+      });
+    };
+  }
+  var roots = document.querySelectorAll(".bpkit-selfcheck");
+  for (var i = 0; i < roots.length; i++) window.bpkitSelfCheck(roots[i]);
+})();
+"""
+
+_STYLE = (
+    # dark text on a pale box whatever the page's theme: readable, contrast above WCAG AA
+    ".bpkit-selfcheck{border:1px solid #8a8f98;border-radius:6px;padding:.6em .9em;"
+    "margin:.8em 0;font-family:inherit;background:#f7f8fa;color:#1a1a1a;color-scheme:light}"
+    ".bpkit-selfcheck input[type=radio]{margin:0 .45em 0 0}"
+    ".bpkit-selfcheck fieldset{border:0;margin:0;padding:0}"
+    ".bpkit-selfcheck legend{font-size:1em;font-weight:normal;padding:0;margin:0}"
+    ".bpkit-selfcheck input[type=text]{background:#fff;color:#1a1a1a;border:1px solid #6b7280}"
+    ".bpkit-selfcheck button{background:#e8eaee;color:#1a1a1a;border:1px solid #6b7280;"
+    "border-radius:4px}"
+    ".bpkit-selfcheck .bpkit-sc-title{font-weight:600;margin:0 0 .3em}"
+    ".bpkit-selfcheck .bpkit-sc-prompt{display:block;margin-bottom:.4em}"
+    ".bpkit-selfcheck .bpkit-sc-row{display:flex;gap:.5em;flex-wrap:wrap;margin:.3em 0}"
+    ".bpkit-selfcheck input[type=text]{min-width:8em;flex:1 1 8em;font:inherit;padding:.2em .4em}"
+    ".bpkit-selfcheck button{font:inherit;padding:.2em .9em;cursor:pointer}"
+    ".bpkit-selfcheck .bpkit-sc-note{font-size:.85em;opacity:.8;margin:.2em 0}"
+    ".bpkit-selfcheck [aria-live]{margin:.3em 0 0;font-weight:600}"
+    ".bpkit-selfcheck [data-kind=correct]{color:#1a7f37}"
+    ".bpkit-selfcheck [data-kind=mistake],.bpkit-selfcheck [data-kind=wrong]{color:#8a4500}"
+)
+
+
+def _widget(uid: str, body: str, data: dict[str, Any]) -> str:
+    payload = json.dumps(data).replace("</", "<\\/")  # never closes the <script> early
+    return (
+        f'<div class="bpkit-selfcheck" id="{uid}" role="group" aria-labelledby="{uid}-title">'
+        f"<style>{_STYLE}</style>"
+        f'<p class="bpkit-sc-title" id="{uid}-title">Self-check</p>'
+        f"<form novalidate>{body}</form>"
+        f'<p aria-live="polite" role="status" id="{uid}-out"></p>'
+        f'<script type="application/json">{payload}</script>'
+        f"<script>{_SCRIPT}</script>"
+        "</div>"
+    )
+
+
+def numeric_from_check(
+    id: str,
+    prompt: str,
+    check: Any,
+    case: int = 0,
+    pick: Callable[[Any], float] = float,
+    *,
+    rtol: float = 1e-3,
+    exercise: str | None = None,
+) -> Numeric:
+    """A :class:`Numeric` question whose answer and mistakes come from an exercise's
+    :class:`~bpcourse.exercises.feedback.Check`: the reference and every named mistake are
+    evaluated on ``check.case_list()[case]`` and ``pick`` reduces each result to one number.
+    A mistake that raises there, gives no finite number, or gives (within ``rtol``) the
+    right value is left out; mistakes that give the same number are all named when it is
+    typed."""
+    args = check.case_list()[case]
+
+    def value(fn: Callable[..., Any]) -> float | None:
+        try:
+            with np.errstate(all="ignore"):
+                v = float(pick(fn(*args)))
+        except Exception:
+            return None
+        return v if math.isfinite(v) else None
+
+    answer = value(check.reference)
+    if answer is None:
+        raise ValueError(f"{id}: the reference gives no finite number on case {case}")
+    mistakes: list[tuple[str, float]] = []
+    near = lambda a, b: abs(a - b) <= max(1e-9, rtol * abs(b))  # noqa: E731
+    for m in check.named_mistakes():
+        v = value(m.answer)
+        if v is None or near(v, answer):
+            continue
+        mistakes.append((m.hint[:1].upper() + m.hint[1:], v))
+    return Numeric(id, prompt, answer, tuple(mistakes), rtol=rtol, exercise=exercise)
