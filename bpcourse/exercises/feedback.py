@@ -394,6 +394,9 @@ class Check:
     :class:`Diagnosis`, a sentence in the exercise's own language; ``on_error`` adds one
     per exception type the learner's code raised. ``diagnose(got, expected)``, when given,
     replaces :func:`describe_difference` (e.g. gradient checks speak of gradients).
+    ``describe_part(name, got, expected)``, when given, says in the exercise's words what
+    is wrong with one named part of a dict or tuple answer (e.g. why a shape is
+    transposed); ``None`` leaves that part to the neutral description.
     """
 
     exercise: str
@@ -410,6 +413,7 @@ class Check:
     hints: Mapping[str, Hint] = field(default_factory=dict)
     on_error: Mapping[type[BaseException], str] = field(default_factory=dict)
     diagnose: Callable[[np.ndarray, np.ndarray], str | None] | None = None
+    describe_part: Callable[[str, np.ndarray, np.ndarray], str | None] | None = None
     mutation: Literal["fail", "note"] = "fail"
     passed_message: str = "well done."
 
@@ -637,6 +641,11 @@ class Check:
             if not bad:
                 continue
             where[name] = ok[bad[0]]
+            if self.describe_part is not None:
+                text = self.describe_part(name, gots[bad[0]], wants[bad[0]])
+                if text:
+                    diagnoses[name] = Diagnosis("custom", text)
+                    continue
             shapes = [
                 j for j, (g, w) in enumerate(zip(gots, wants, strict=True)) if g.shape != w.shape
             ]
@@ -681,7 +690,7 @@ class Check:
         wrong = list(diagnoses)
         right = [n for n in names if n not in diagnoses]
         joint = None
-        if len(wrong) > 1 and all(diagnoses[n].kind != "shape" for n in wrong):
+        if len(wrong) > 1 and all(diagnoses[n].kind not in ("shape", "custom") for n in wrong):
             # one pattern for all the wrong parts together (one factor, one sign) is said once
             joint = self._diagnosis(
                 np.concatenate([g[n].ravel() for g, _ in per_case for n in wrong]),
@@ -694,7 +703,7 @@ class Check:
             subject = name if len(wrong) == 1 else "each"
             key = self._hinted(d, subject)
             groups.setdefault(key, []).append(name)
-        if len(groups) == 1:
+        if len(groups) == 1 and diagnoses[wrong[0]].kind != "custom":
             body = next(iter(groups))
         else:
             body = "; ".join(

@@ -1,11 +1,11 @@
 r"""Checkers for chapter 2 (gradients and gradient descent).
 
 Each exercise is a :class:`~bpcourse.exercises.feedback.Check` (``GRADIENT``,
-``CENTRAL``, ``LINE_GRADIENT``, ``THRESHOLD``); each ``check_*`` runs it on the learner's
-function. The named mistakes: the partial derivatives swapped, a forward instead of a
+``CENTRAL``, ``LINE_GRADIENT``, ``THRESHOLD``, ``DISTANCE``); each ``check_*`` runs it on
+the learner's function. The named mistakes: the partial derivatives swapped, a forward instead of a
 central difference, ``/ 2 * h`` for ``/ (2 * h)``, the factor 2 of the square dropped, a
-sum where the loss takes a mean, the smallest eigenvalue where the largest belongs, and
-so on. An untouched stub reports "not attempted yet".
+sum where the loss takes a mean, the smallest eigenvalue where the largest belongs, a
+contraction factor without the curvature or off by one step, and so on. An untouched stub reports "not attempted yet".
 """
 
 from __future__ import annotations
@@ -15,70 +15,64 @@ from typing import Any
 
 import numpy as np
 
-from bpcourse.exercises.feedback import (
-    Check,
-    Feedback,
-    Mistake,
-    failed,
-    passed,
-)
+from bpcourse.exercises.feedback import Check, Feedback, Mistake
 from bpkit.data import line_points
 
 # ---------------------------------------------------------------- ex-gd-partials
 GRADIENT_POINTS = ((1.0, 2.0), (-1.5, 0.5), (0.3, -2.0), (2.0, 1.0))
 
 
-def f_xy(x: float, y: float) -> float:
-    r""":math:`f(x, y) = x^2 y + 3 y^2`."""
-    return x**2 * y + 3 * y**2
+def f_w(w1: float, w2: float) -> float:
+    r""":math:`f(w_1, w_2) = w_1^2 w_2 + 3 w_2^2`."""
+    return w1**2 * w2 + 3 * w2**2
 
 
-def grad_f_xy(x: float, y: float) -> np.ndarray:
-    r""":math:`\nabla f = (2xy,\; x^2 + 6y)`."""
-    return np.array([2 * x * y, x**2 + 6 * y])
+def grad_f_w(w1: float, w2: float) -> np.ndarray:
+    r""":math:`\nabla f = (2 w_1 w_2,\; w_1^2 + 6 w_2)`."""
+    return np.array([2 * w1 * w2, w1**2 + 6 * w2])
 
 
 GRADIENT = Check(
     "ex-gd-partials",
-    grad_f_xy,
+    grad_f_w,
     GRADIENT_POINTS,
     (
         Mistake(
-            "the two partial derivatives are swapped: the first entry should be ∂f/∂x "
-            "(hold y fixed), the second ∂f/∂y (hold x fixed)",
-            lambda x, y: grad_f_xy(x, y)[::-1],
+            "the two partial derivatives are swapped: the first entry should be ∂f/∂w₁ "
+            "(hold w₂ fixed), the second ∂f/∂w₂ (hold w₁ fixed)",
+            lambda w1, w2: grad_f_w(w1, w2)[::-1],
             "swapped-partials",
         ),
         Mistake(
-            "∂f/∂x (the first entry) is right, but the power rule is off in ∂f/∂y: "
-            "d(3y²)/dy = 6y, not 3y",
-            lambda x, y: np.array([2 * x * y, x**2 + 3 * y]),
-            "power-rule-3y2",
+            "∂f/∂w₁ (the first entry) is right, but the power rule is off in ∂f/∂w₂: "
+            "d(3w₂²)/dw₂ = 6w₂, not 3w₂",
+            lambda w1, w2: np.array([2 * w1 * w2, w1**2 + 3 * w2]),
+            "power-rule-3w2",
         ),
         Mistake(
-            "∂f/∂y (the second entry) is right, but ∂f/∂x lost the factor y: holding y fixed, "
-            "d(x²y)/dx = 2x·y",
-            lambda x, y: np.array([2 * x, x**2 + 6 * y]),
-            "partial-x-drops-y",
+            "∂f/∂w₂ (the second entry) is right, but ∂f/∂w₁ lost the factor w₂: holding w₂ "
+            "fixed, d(w₁²w₂)/dw₁ = 2w₁·w₂",
+            lambda w1, w2: np.array([2 * w1, w1**2 + 6 * w2]),
+            "partial-w1-drops-w2",
         ),
         Mistake(
-            "∂f/∂x (the first entry) is right, but ∂f/∂y dropped the term x²: holding x "
-            "fixed, x²y is x² times y, so its derivative is x²",
-            lambda x, y: np.array([2 * x * y, 6 * y]),
-            "partial-y-drops-x2",
+            "∂f/∂w₁ (the first entry) is right, but ∂f/∂w₂ dropped the term w₁²: holding w₁ "
+            "fixed, w₁²w₂ is w₁² times w₂, so its derivative is w₁²",
+            lambda w1, w2: np.array([2 * w1 * w2, 6 * w2]),
+            "partial-w2-drops-w1-squared",
         ),
     ),
     "your gradient",
-    parts=("∂f/∂x (the first entry)", "∂f/∂y (the second entry)"),
+    parts=("∂f/∂w₁ (the first entry)", "∂f/∂w₂ (the second entry)"),
     noun="entries",
-    show=lambda x, y: f"(x, y) = ({x:g}, {y:g})",
+    show=lambda w1, w2: f"(w₁, w₂) = ({w1:g}, {w2:g})",
     passed_message="both partial derivatives are right at every test point.",
 )
 
 
-def check_gradient(fn: Callable[[float, float], Any]) -> Feedback:
-    r"""``fn(x, y)`` should return :math:`\nabla f(x, y) = (\partial f/\partial x, \partial f/\partial y)`
-    for :math:`f(x, y) = x^2 y + 3y^2`, as an array of shape (2,)."""
+def check_gradient_w(fn: Callable[[float, float], Any]) -> Feedback:
+    r"""``fn(w1, w2)`` should return :math:`\nabla f = (\partial f/\partial w_1,
+    \partial f/\partial w_2)` for :math:`f(w_1, w_2) = w_1^2 w_2 + 3 w_2^2`, shape (2,)."""
     return GRADIENT.run(fn)
 
 
@@ -310,77 +304,66 @@ def distance_after(lr: float, lam: float, x0: float, x_star: float, t: int) -> f
     return abs(1 - lr * lam) ** t * abs(x0 - x_star)
 
 
-def check_distance_after(fn: Callable[[float, float, float, float, int], Any]) -> Feedback:
-    r"""Check ``fn(lr, lam, x0, x_star, t)`` :math:`= |1 - \eta\lambda|^t |x_0 - x^*|`."""
-    exercise = "ex-gd-1d-factor"
-    cases = (
+def _factor(lr: float, lam: float) -> float:
+    return 1 - lr * lam
+
+
+_DISTANCE_FORMULA = (
+    "Each step multiplies the error by the same factor 1 - ηλ, so after t steps "
+    "|x_t - x*| = |1 - ηλ|^t · |x_0 - x*|."
+)
+
+DISTANCE = Check(
+    "ex-gd-1d-factor",
+    distance_after,
+    (
         (0.1, 4.0, -1.5, 1.0, 10),
         (0.4, 4.0, -1.5, 1.0, 3),  # a negative factor and an odd t: |.| matters
         (0.05, 2.0, 3.0, -1.0, 7),
-    )
-    got = _answers(exercise, fn, cases, ())
-    if isinstance(got, Feedback):
-        return got
-    right = np.array([distance_after(*c) for c in cases])
-    if _close(got, right):
-        return passed(exercise, "the error shrinks by the same factor |1 - ηλ| at every step.")
-    mistakes = {
-        "the curvature is missing: each step multiplies the error by 1 - ηλ, not 1 - η": (
-            lambda lr, lam, x0, xs, t: abs(1 - lr) ** t * abs(x0 - xs)
+    ),
+    (
+        Mistake(
+            "the curvature is missing: each step multiplies the error by 1 - ηλ, not 1 - η",
+            lambda lr, lam, x0, xs, t: abs(1 - lr) ** t * abs(x0 - xs),
+            "curvature-missing",
         ),
-        "the ½ in f = (λ/2)(x - x*)² cancels against the 2 of the square: f'(x) = "
-        "λ(x - x*), so the factor is 1 - ηλ, not 1 - ηλ/2": (
-            lambda lr, lam, x0, xs, t: abs(1 - lr * lam / 2) ** t * abs(x0 - xs)
+        Mistake(
+            "the ½ in f = (λ/2)(x - x*)² cancels against the 2 of the square: f'(x) = "
+            "λ(x - x*), so the factor is 1 - ηλ, not 1 - ηλ/2",
+            lambda lr, lam, x0, xs, t: abs(1 - lr * lam / 2) ** t * abs(x0 - xs),
+            "half-curvature",
         ),
-        "ηλ is the part of the error a step removes; the part that remains is 1 - ηλ": (
-            lambda lr, lam, x0, xs, t: abs(lr * lam) ** t * abs(x0 - xs)
+        Mistake(
+            "ηλ is the part of the error a step removes; the part that remains is 1 - ηλ",
+            lambda lr, lam, x0, xs, t: abs(lr * lam) ** t * abs(x0 - xs),
+            "removed-not-remaining",
         ),
-        "a distance is never negative: with a negative factor 1 - ηλ the error changes sign "
-        "each step, so take the absolute value": (
-            lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t * abs(x0 - xs)
+        Mistake(
+            "a distance is never negative: with a negative factor 1 - ηλ the error changes sign "
+            "each step, so take the absolute value",
+            lambda lr, lam, x0, xs, t: _factor(lr, lam) ** t * abs(x0 - xs),
+            "no-absolute-value",
         ),
-        "off by one step: x_t has been multiplied by the factor t times, starting from x_0": (
-            lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t - 1) * abs(x0 - xs)
+        Mistake(
+            "off by one step: x_t has been multiplied by the factor t times, starting from x_0",
+            lambda lr, lam, x0, xs, t: abs(_factor(lr, lam)) ** (t - 1) * abs(x0 - xs),
+            "one-step-short",
         ),
-        "off by one step the other way: x_0 is the start, before any step": (
-            lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t + 1) * abs(x0 - xs)
+        Mistake(
+            "off by one step the other way: x_0 is the start, before any step",
+            lambda lr, lam, x0, xs, t: abs(_factor(lr, lam)) ** (t + 1) * abs(x0 - xs),
+            "one-step-too-many",
         ),
-    }
-    for message, wrong in mistakes.items():
-        if _close(got, np.array([wrong(*c) for c in cases])):
-            return failed(exercise, message)
-    k = int(np.flatnonzero(~np.isclose(got, right, rtol=1e-6, atol=1e-9))[0])
-    lr, lam, x0, xs, t = cases[k]
-    return failed(
-        exercise,
-        f"for lr = {lr:g}, λ = {lam:g}, x0 = {x0:g}, x* = {xs:g} and t = {t} the distance is "
-        f"|1 - {lr:g}·{lam:g}|^{t} · |{x0:g} - ({xs:g})| = {right[k]:.6g}; yours is {got[k]:.6g}",
-    )
+    ),
+    "your distance",
+    show=lambda lr, lam, x0, x_star, t: (
+        f"lr = {lr:g}, λ = {lam:g}, x0 = {x0:g}, x* = {x_star:g} and t = {t}"
+    ),
+    hints={"factor": _DISTANCE_FORMULA, "scaled": _DISTANCE_FORMULA, "other": _DISTANCE_FORMULA},
+    passed_message="the error shrinks by the same factor |1 - ηλ| at every step.",
+)
 
 
-# ---------------------------------------------------------------- ex-gd-partials (w1, w2)
-def check_gradient_w(fn: Callable[[float, float], Any]) -> Feedback:
-    r"""``fn(w1, w2)`` should return :math:`\nabla f = (\partial f/\partial w_1,
-    \partial f/\partial w_2)` for :math:`f(w_1, w_2) = w_1^2 w_2 + 3 w_2^2`, shape (2,).
-    (The same function as :func:`check_gradient`, in the book's notation.)"""
-    ex = "ex-gd-partials"
-    got = _answers(ex, fn, GRADIENT_POINTS, (2,))
-    if isinstance(got, Feedback):
-        return got
-    want = np.stack([grad_f_xy(*p) for p in GRADIENT_POINTS])
-    if _close(got, want):
-        return passed(ex, "both partial derivatives are right at every test point.")
-    if _close(got, want[:, ::-1]):
-        return failed(
-            ex,
-            "the two partial derivatives are swapped: the first entry should be ∂f/∂w₁ "
-            "(hold w₂ fixed), the second ∂f/∂w₂ (hold w₁ fixed)",
-        )
-    names = ("∂f/∂w₁ (the first entry)", "∂f/∂w₂ (the second entry)")
-    inputs = [f"(w₁, w₂) = ({a:g}, {b:g})" for a, b in GRADIENT_POINTS]
-    for i in (0, 1):
-        j = 1 - i
-        if _close(got[:, j], want[:, j]) and not _close(got[:, i], want[:, i]):
-            verdict = _explain(ex, got[:, i], want[:, i], names[i], inputs)
-            return failed(ex, f"{names[j]} is right, but {verdict.message}")
-    return _explain(ex, got, want, "your gradient", inputs)
+def check_distance_after(fn: Callable[[float, float, float, float, int], Any]) -> Feedback:
+    r"""Check ``fn(lr, lam, x0, x_star, t)`` :math:`= |1 - \eta\lambda|^t |x_0 - x^*|`."""
+    return DISTANCE.run(fn)

@@ -1,7 +1,8 @@
 r"""Checkers for the exercises of the chapter on loss functions.
 
 Each exercise is a :class:`~bpcourse.exercises.feedback.Check` (``MSE_GRAD``, ``BCE``,
-``SIGMOID_MSE``, ``LOGSUMEXP``) and each ``check_*`` runs it on the learner's function.
+``SIGMOID_MSE``, ``LOGSUMEXP``, ``EQUIVALENT_LR``) and each ``check_*`` runs it on the
+learner's function.
 The named mistakes are the typical wrong answers (a dropped 2, a sum instead of a mean,
 brackets in the wrong place, a missing sigmoid derivative, an overflowing ``exp``), so a
 failure names the mistake rather than just saying "wrong".
@@ -14,19 +15,18 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from bpcourse.exercises.feedback import (
-    Check,
-    Feedback,
-    Mistake,
-    check_function,
-    failed,
-)
+from bpcourse.exercises.feedback import Check, Feedback, Mistake
 from bpkit.activations import sigmoid
-from bpkit.losses import mse_grad
 
 Array = NDArray[np.float64]
 
-__all__ = ["check_bce", "check_logsumexp", "check_mse_grad", "check_sigmoid_mse_logit_grad"]
+__all__ = [
+    "check_bce",
+    "check_equivalent_lr",
+    "check_logsumexp",
+    "check_mse_grad",
+    "check_sigmoid_mse_logit_grad",
+]
 
 
 # ---------------------------------------------------------------- ex-loss-mse-grad
@@ -321,41 +321,41 @@ def equivalent_mean_lr(lr_sum: float, n: int) -> float:
     return lr_sum * n
 
 
-def check_equivalent_lr(fn: Callable[[float, int], float]) -> Feedback:
-    """Check ``fn(lr_sum, n)``: the ``"mean"`` learning rate equivalent to ``lr_sum`` with
-    ``"sum"``, one output per example."""
-    cases = [(0.001, 64), (0.01, 10), (0.5, 3)]
-    mistakes: list[Mistake] = [
-        (
+_RATES_DIFFER = (
+    'The "sum" and "mean" gradients differ by the number of entries N = n, and so must '
+    "the rates."
+)
+
+EQUIVALENT_LR = Check(
+    "ex-loss-reduction-lr",
+    equivalent_mean_lr,
+    ((0.001, 64), (0.01, 10), (0.5, 3)),
+    (
+        Mistake(
             "the wrong way round: the mean's gradient is n times *smaller* than the sum's, "
             "so the learning rate must be n times *larger* to take the same step",
             lambda lr, n: lr / n,
+            "wrong-way-round",
         ),
-        (
+        Mistake(
             "the rate is unchanged: the gradients differ by the factor n, so the rates must too",
             lambda lr, n: lr,
+            "unchanged",
         ),
-        (
+        Mistake(
             "off by the factor 2: both losses have the same 2 from the square, so only the n "
             "differs",
             lambda lr, n: lr * n / 2,
+            "factor-2",
         ),
-    ]
-    verdict = check_function(
-        "ex-loss-reduction-lr",
-        fn,
-        equivalent_mean_lr,
-        cases,
-        "your learning rate",
-        mistakes=mistakes,
-    )
-    if verdict.passed or not verdict.attempted or "analytic gradient" not in verdict.message:
-        return verdict
-    # a wrong number no typical mistake explains: say what was expected, in its own words
-    lr, n = cases[0]
-    return failed(
-        "ex-loss-reduction-lr",
-        f'for lr_sum = {lr:g} and n = {n} the "mean" loss needs the learning rate '
-        f"{equivalent_mean_lr(lr, n):g}, and your function returned {fn(lr, n):g}: the two "
-        "gradients differ by the number of entries N = n, and so must the rates",
-    )
+    ),
+    "your learning rate",
+    show=lambda lr_sum, n: f"lr_sum = {lr_sum:g} and n = {n}",
+    hints={"factor": _RATES_DIFFER, "scaled": _RATES_DIFFER, "other": _RATES_DIFFER},
+)
+
+
+def check_equivalent_lr(fn: Callable[[float, int], float]) -> Feedback:
+    """Check ``fn(lr_sum, n)``: the ``"mean"`` learning rate equivalent to ``lr_sum`` with
+    ``"sum"``, one output per example."""
+    return EQUIVALENT_LR.run(fn)

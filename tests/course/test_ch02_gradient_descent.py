@@ -226,8 +226,9 @@ def _stub(*args):
 @pytest.mark.parametrize(
     "check",
     [
-        ex.check_gradient,
+        ex.check_gradient_w,
         ex.check_central_difference,
+        ex.check_distance_after,
         ex.check_line_gradient,
         ex.check_stability_threshold,
     ],
@@ -238,7 +239,7 @@ def test_untouched_stub_is_not_attempted(check):
 
 
 def test_right_answers_pass():
-    ex.check_gradient(lambda x, y: np.array([2 * x * y, x**2 + 6 * y])).raise_if_failed()
+    ex.check_gradient_w(lambda w1, w2: np.array([2 * w1 * w2, w1**2 + 6 * w2])).raise_if_failed()
     ex.check_central_difference(lambda f, x, h: (f(x + h) - f(x - h)) / (2 * h)).raise_if_failed()
     ex.check_line_gradient(
         lambda w, b, x, y: np.array([2 * np.mean((w * x + b - y) * x), 2 * np.mean(w * x + b - y)])
@@ -249,16 +250,20 @@ def test_right_answers_pass():
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        (lambda x, y: np.array([x**2 + 6 * y, 2 * x * y]), "swapped"),
-        (lambda x, y: -np.array([2 * x * y, x**2 + 6 * y]), "sign flipped"),
-        (lambda x, y: 2 * np.array([2 * x * y, x**2 + 6 * y]), "constant factor"),
-        (lambda x, y: np.array([[2 * x * y, x**2 + 6 * y]]), "wrong shape"),
-        (lambda x, y: np.array([2 * x * y, x**2 + 3 * y]), "∂f/∂x (the first entry) is right"),
-        (lambda x, y: np.array([2 * x * y, 1 / 0]), "ZeroDivisionError"),
+        (lambda w1, w2: np.array([w1**2 + 6 * w2, 2 * w1 * w2]), "swapped"),
+        (lambda w1, w2: -np.array([2 * w1 * w2, w1**2 + 6 * w2]), "sign flipped"),
+        (lambda w1, w2: 2 * np.array([2 * w1 * w2, w1**2 + 6 * w2]), "constant factor"),
+        (lambda w1, w2: np.array([[2 * w1 * w2, w1**2 + 6 * w2]]), "wrong shape"),
+        (
+            lambda w1, w2: np.array([2 * w1 * w2, w1**2 + 3 * w2]),
+            "∂f/∂w₁ (the first entry) is right",
+        ),
+        (lambda w1, w2: np.array([2 * w1, w1**2 + 6 * w2]), "lost the factor w₂"),
+        (lambda w1, w2: np.array([2 * w1 * w2, 1 / 0]), "ZeroDivisionError"),
     ],
 )
 def test_gradient_checker_names_the_mistake(answer, words):
-    fb = ex.check_gradient(answer)
+    fb = ex.check_gradient_w(answer)
     assert fb.status == "failed" and words in fb.message, fb.message
 
 
@@ -370,11 +375,15 @@ def test_distance_after_checker_names_the_mistake():
         "never negative": lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t * abs(x0 - xs),
         "off by one step:": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t - 1) * abs(x0 - xs),
         "the other way": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t + 1) * abs(x0 - xs),
-        "yours is": lambda lr, lam, x0, xs, t: 2 * abs(1 - lr * lam) ** t * abs(x0 - xs),
+        # no named mistake: the factor, then the formula to compare with
+        "2 times the right answer. Each step multiplies the error by the same factor 1 - ηλ": (
+            lambda lr, lam, x0, xs, t: 2 * abs(1 - lr * lam) ** t * abs(x0 - xs)
+        ),
     }
     for words, answer in wrong.items():
         verdict = ex.check_distance_after(answer)
         assert verdict.status == "failed" and words in verdict.message, verdict.message
+    assert ex.check_distance_after(lambda *a: None).mistake == "returned-nothing"
 
 
 def test_distance_after_reference_is_what_descent_does():
