@@ -322,8 +322,7 @@ def equivalent_mean_lr(lr_sum: float, n: int) -> float:
 
 
 _RATES_DIFFER = (
-    'The "sum" and "mean" gradients differ by the number of entries N = n, and so must '
-    "the rates."
+    'The "sum" and "mean" gradients differ by the number of entries N = n, and so must the rates.'
 )
 
 EQUIVALENT_LR = Check(

@@ -1,81 +1,24 @@
 r"""Checkers for the exercises of the appendix "Common mistakes in backprop tutorials".
 
-The network is the one of :mod:`bpcourse.bugs`: a 3-2-1 sigmoid network with rows as
-examples, ``W`` of shape ``(n_out, n_in)`` and the mean loss
-:math:`L = \frac{1}{2n}\sum_{i}(Y_i - T_i)^2`. ``FIX`` gradient-checks the learner's
-backward pass against central differences; its named mistakes are the classic bugs of
-:data:`bpcourse.bugs.BUGS`, so a message can name the bug.
+The network is the appendix's 3-2-1 sigmoid network with rows as examples, ``W`` of shape
+``(n_out, n_in)`` and the book's loss, bpkit's ``mse``,
+:math:`L = \frac1N\sum(\hat Y - Y)^2` over all ``N`` entries. ``HAND`` checks the
+learner's backward pass against the right gradients; its named mistakes are the slips of
+:data:`SLIPS` (hand-derivation slips a gradient check should name), so a message can say
+which slip it is.
 """
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from collections.abc import Callable, Mapping
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bpcourse import bugs
-from bpcourse.exercises.backprop import numerical_gradients
-from bpcourse.exercises.feedback import (
-    GRADIENT_HINTS,
-    Check,
-    Feedback,
-    Mistake,
-    call_answer,
-    failed,
-    not_attempted,
-    passed,
-)
-from bpkit.gradcheck import check_parameter
+from bpcourse.exercises.feedback import GRADIENT_HINTS, Check, Feedback, Mistake
 
 Array = NDArray[np.floating]
-N_EXAMPLES = 5  # not 1, 2 or 4: a factor equal to the batch size is then unmistakable
-
-
-def _problem_inputs() -> tuple[dict[str, Array], Array, Array]:
-    rng = np.random.default_rng(11)
-    params = bugs.init_params(3, 2, 1, rng=rng)
-    params["b1"] += np.array([0.4, -0.3])
-    params["b2"] += 0.2
-    X = rng.uniform(-1.0, 1.0, (N_EXAMPLES, 3))
-    T = rng.uniform(0.0, 1.0, (N_EXAMPLES, 1))
-    return params, X, T
-
-
-def _bug_mistake(bug: bugs.Bug) -> Mistake:
-    return Mistake(
-        f"this is the classic bug '{bug.name}': {bug.mistake}. Fix: {bug.fix}.",
-        lambda params, X, T: bug.backward(params, X, T),
-        "bug-" + "-".join(re.findall(r"[a-z0-9]+", bug.name.lower())),
-    )
-
-
-FIX = Check(
-    "ex-mistakes-fix",
-    numerical_gradients,
-    lambda: [_problem_inputs()],
-    tuple(
-        _bug_mistake(bug)
-        for bug in bugs.BUGS
-        if bug.hidden == "sigmoid" and bug.output == "sigmoid"
-    ),
-    "your backward",
-    noun="gradients",
-    show=lambda params, X, T: f"the 3-2-1 sigmoid network on n = {len(X)} examples",
-    hints=GRADIENT_HINTS,
-    passed_message="every gradient agrees with central differences.",
-)
-
-
-def check_fixed_backward(
-    fn: Callable[[Mapping[str, Array], Array, Array], Mapping[str, Array]],
-) -> Feedback:
-    r"""Check ``fn(params, X, T)``, a backward pass of the sigmoid 3-2-1 network for the mean
-    loss :math:`\frac{1}{2n}\sum (Y - T)^2`; it returns ``{"W1", "b1", "W2", "b2"}`` with the
-    shapes ``(2, 3)``, ``(2,)``, ``(1, 2)``, ``(1,)``.
-    """
-    return FIX.run(fn)
 
 
 # ---------------------------------------------------------------- slips a gradient check should name
@@ -208,50 +151,34 @@ SLIPS: tuple[tuple[str, str, Callable[..., dict[str, Array]]], ...] = (
 """Slips in a hand-written backward pass: ``(name, hint, wrong backward)``."""
 
 
-def name_the_slip(got: Mapping[str, Array], params, X, Y) -> tuple[str, str] | None:
-    """The ``(name, hint)`` of the slip whose gradients ``got`` reproduces, or ``None``."""
-    for name, hint, wrong in SLIPS:
-        candidate = wrong(params, X, Y)
-        if all(
-            np.shape(got[k]) == np.shape(v) and np.allclose(got[k], v, rtol=1e-9, atol=1e-14)
-            for k, v in candidate.items()
-        ):
-            return name, hint
-    return None
+def _slip_mistake(name: str, hint: str, wrong: Callable[..., dict[str, Array]]) -> Mistake:
+    return Mistake(
+        f"this is the slip '{name}': {hint}.",
+        wrong,
+        wrong.__name__.removeprefix("_slip_").replace("_", "-"),  # e.g. "sum-not-mean"
+    )
+
+
+HAND = Check(
+    "ex-mistakes-fix",
+    hand_backward,
+    lambda: [slip_problem()],
+    tuple(_slip_mistake(*slip) for slip in SLIPS),
+    "your backward",
+    noun="gradients",
+    show=lambda params, X, Y: f"the 3-2-1 sigmoid network on n = {len(X)} examples",
+    hints=GRADIENT_HINTS,
+    passed_message="every gradient is right.",
+)
 
 
 def check_hand_backward(
     fn: Callable[[Mapping[str, Array], Array, Array], Mapping[str, Array]],
-    exercise: str = "ex-mistakes-fix",
+    exercise: str = HAND.exercise,
 ) -> Feedback:
     r"""Check ``fn(params, X, Y)``, a backward pass of the 3-2-1 sigmoid network for the
     book's loss :math:`L = \frac1N\sum(\hat Y - Y)^2`, returning
     ``{"W1", "b1", "W2", "b2"}``. A wrong answer that is one of :data:`SLIPS` is named,
     with a hint; any other is compared with the right gradients parameter by parameter."""
-    params, X, Y = slip_problem()
-    copies = {k: v.copy() for k, v in params.items()}
-    try:
-        with np.errstate(all="ignore"):
-            ok, got = call_answer(fn, copies, X.copy(), Y.copy())
-    except Exception as exc:  # the learner's code raised: say so in words
-        return failed(exercise, f"your backward raised {type(exc).__name__}: {exc}")
-    if not ok:
-        return not_attempted(exercise)
-    if not isinstance(got, Mapping):
-        return failed(exercise, "return a dict with the keys ['W1', 'b1', 'W2', 'b2']")
-    missing = [k for k in ("W1", "b1", "W2", "b2") if k not in got]
-    if missing:
-        return failed(exercise, f"the result has no gradient for {missing}")
-    got = {k: np.asarray(got[k], dtype=np.float64) for k in ("W1", "b1", "W2", "b2")}
-    right = hand_backward(params, X, Y)
-    if _same(got, right):
-        return passed(exercise, "every gradient is right.")
-    slip = name_the_slip(got, params, X, Y)
-    if slip is not None:
-        return failed(exercise, f"this is the slip '{slip[0]}': {slip[1]}.")
-    problems = []
-    for name in ("W1", "b1", "W2", "b2"):
-        check = check_parameter(name, got[name], right[name])
-        if not check.passed:
-            problems.append(f"{name}: {check.problem}")
-    return failed(exercise, "wrong gradients. " + "; ".join(problems))
+    check = HAND if exercise == HAND.exercise else dataclasses.replace(HAND, exercise=exercise)
+    return check.run(fn)

@@ -215,9 +215,11 @@ def test_shapes_checker_names_each_wrong_shape():
     shapes = dict(ex.SHAPES_4_5_3)
     shapes["dW1"], shapes["b1"], shapes["Z1"] = (4, 5), (1, 5), (5, 8)
     message = ex.check_shapes(lambda: shapes).message
-    assert "dW1 is (5, 4), not (4, 5) (transposed: a gradient has the shape" in message
-    assert "b1 is (5,)" in message and "one entry per unit" in message
-    assert "Z1 is (8, 5)" in message and "one row per example" in message
+    assert message.startswith("wrong shapes for b1, Z1 and dW1.")
+    assert "dW1: should be (5, 4), not (4, 5) (transposed: a gradient has the shape" in message
+    assert "b1: should be (5,), not (1, 5)" in message and "one entry per unit" in message
+    assert "Z1: should be (8, 5), not (5, 8)" in message and "one row per example" in message
+    assert "(W1, W2, Y_hat, Delta2, dW2, Delta1 and db1 are right.)" in message
     assert "missing" in ex.check_shapes(lambda: {"W1": (5, 4)}).message
     assert "tuple of ints" in ex.check_shapes(lambda: {**ex.SHAPES_4_5_3, "W2": "3x5"}).message
 

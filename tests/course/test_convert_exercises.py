@@ -72,7 +72,32 @@ def test_converter_main_checks_and_converts(converted, tmp_path, capsys):
     )
     assert conv.main([str(copy)]) == 0
     assert conv.main(["--check", str(copy)]) == 0
-    assert "my_grad_w1_solution -> solution_grad_w1" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "needs" in out and "converted" in out and "collapsed" in out
+
+
+def test_converter_renames_solutions_that_would_overwrite_the_learners_answer():
+    """(The chapters name their solutions solution_* since issue 12; the rule still holds
+    for a notebook that does not.)"""
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        code("def my_backward(params, X, Y):\n    raise NotImplementedError"),
+        code("ex.check_hand_backward(my_backward)"),
+        md("```{solution-start} ex-x\n:class: dropdown\n```"),
+        code(
+            "def my_backward(params, X, Y):\n    return {}\n\n\nex.check_hand_backward(my_backward)"
+        ),
+        code("def grad_w1_solution(w1):\n    return w1\n\n\nex.check_chain_grad(grad_w1_solution)"),
+        md("```{solution-end}\n```"),
+    ]
+    changes, warnings = conv.rename_solutions(nb)
+    assert changes == ["my_backward -> solution_backward", "grad_w1_solution -> solution_grad_w1"]
+    assert warnings == []
+    assert "ex.check_hand_backward(solution_backward)" in nb.cells[3].source
+    assert "def solution_grad_w1(w1)" in nb.cells[4].source
+    assert nb.cells[0].source.startswith("def my_backward")  # the learner's stub keeps its name
+    assert conv.rename_solutions(nb) == ([], [])  # idempotent
 
 
 def test_a_converted_appendix_runs_to_the_end_without_overwriting(converted):

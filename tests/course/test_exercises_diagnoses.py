@@ -13,7 +13,15 @@ import math
 import numpy as np
 import pytest
 
-from bpcourse.exercises import backprop, capstone, chain_rule, gradient_descent, loss, updates
+from bpcourse.exercises import (
+    backprop,
+    capstone,
+    chain_rule,
+    gradient_descent,
+    loss,
+    mistakes,
+    updates,
+)
 from bpcourse.exercises import vanishing as vanish
 
 sigmoid = lambda z: 1.0 / (1.0 + np.exp(-z))  # noqa: E731
@@ -42,53 +50,65 @@ def central_precedence(f, x, h):
 
 # ------------------------------------------------------------------ chapter 3
 def three_layer(d1, d2):
-    """dL/dw1 with the local derivative of each tanh layer given as a function of (y, z)."""
+    """dL/dw1 with the local derivative of each tanh layer given as a function of (a, z)."""
 
-    def grad(w1, w2, w3, x, t):
+    def grad(w1, w2, w3, x, y):
         z1 = w1 * x
-        y1 = math.tanh(z1)
-        z2 = w2 * y1
-        y2 = math.tanh(z2)
-        y3 = w3 * y2
-        return (y3 - t) * w3 * d2(y2, z2) * w2 * d1(y1, z1) * x
+        a1 = math.tanh(z1)
+        z2 = w2 * a1
+        a2 = math.tanh(z2)
+        y_hat = w3 * a2
+        return 2 * (y_hat - y) * w3 * d2(a2, z2) * w2 * d1(a1, z1) * x
 
     return grad
 
 
-right_tanh = lambda y, z: 1 - y * y  # noqa: E731
-tanh_itself = lambda y, z: y  # noqa: E731
+right_tanh = lambda a, z: 1 - a * a  # noqa: E731
+tanh_itself = lambda a, z: a  # noqa: E731
 
 
 def shared_paths_multiplied(w, x):
-    a = w * x
-    th = math.tanh(a)
-    return th * (a * (1 - th**2)) * x  # the two paths multiplied, not added
+    z = w * x
+    th = math.tanh(z)
+    return th * (z * (1 - th**2)) * x  # the two paths multiplied, not added
 
 
 # ------------------------------------------------------------------ chapter 4
-def output_delta_sigmoid_grad_of_y(Y, T, Z2):
-    return (Y - T) / len(Y) * sigmoid_grad(Y)  # the activation passed where z is expected
+def tanh_grad(z):
+    return 1 - np.tanh(z) ** 2
 
 
-def output_delta_over_size(Y, T, Z2):
-    return (Y - T) / Y.size * sigmoid_grad(Z2)
+def output_delta_tanh_grad_of_y_hat(Y_hat, Y, Z2):
+    return 2 * (Y_hat - Y) / Y.size * tanh_grad(Y_hat)  # the activation where z is expected
 
 
-def output_delta_one_minus_y_squared(Y, T, Z2):
-    return (Y - T) / len(Y) * (1 - Y**2)
+def output_delta_over_rows(Y_hat, Y, Z2):
+    return 2 * (Y_hat - Y) / len(Y) * tanh_grad(Z2)
 
 
-def hidden_delta_extra_1_over_n(D2, W2, Z1):
-    return (D2 @ W2) * sigmoid_grad(Z1) / D2.shape[0]
+def output_delta_sigmoid_formula(Y_hat, Y, Z2):
+    return 2 * (Y_hat - Y) / Y.size * Y_hat * (1 - Y_hat)  # sigma' written with the output
 
 
-def hidden_delta_one_minus_a_squared(D2, W2, Z1):
-    A1 = sigmoid(Z1)
-    return (D2 @ W2) * (1 - A1**2)
+def hidden_delta_extra_1_over_n(delta2, W2, Z1):
+    return (delta2 @ W2) * tanh_grad(Z1) / delta2.shape[0]
 
 
-def hidden_delta_transposed(D2, W2, Z1):
-    return (D2 @ W2.T) * sigmoid_grad(Z1)  # a shape error on one case, wrong numbers on one
+def hidden_delta_sigmoid_grad(delta2, W2, Z1):
+    return (delta2 @ W2) * sigmoid_grad(Z1)
+
+
+def hidden_delta_transposed(delta2, W2, Z1):
+    return (delta2 @ W2.T) * tanh_grad(Z1)  # a shape error on one case, wrong numbers on one
+
+
+# ------------------------------------------------------------------ appendix 1 (sigmoid)
+def backward_sigmoid_grad_of_activations(params, X, Y):
+    A1 = sigmoid(X @ params["W1"].T + params["b1"])
+    Y_hat = sigmoid(A1 @ params["W2"].T + params["b2"])
+    D2 = 2 * (Y_hat - Y) / Y.size * sigmoid_grad(Y_hat)  # sigmoid_grad wants Z2
+    D1 = (D2 @ params["W2"]) * sigmoid_grad(A1)  # ... and Z1
+    return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ A1, "b2": D2.sum(axis=0)}
 
 
 # ------------------------------------------------------------------ chapter 5
@@ -206,31 +226,42 @@ def accuracy_max_for_argmax(scores, y):
 DIAGNOSES = [
     # ---- "diagnoses that are right (each was observed)"
     (
-        chain_rule.check_three_layer_grad,
+        chain_rule.check_chain_grad,
         three_layer(tanh_itself, right_tanh),
         "tanh-for-its-derivative-layer-1",
     ),
     (
-        chain_rule.check_three_layer_grad,
+        chain_rule.check_chain_grad,
         three_layer(right_tanh, tanh_itself),
         "tanh-for-its-derivative-layer-2",
     ),
     (loss.check_sigmoid_mse_logit_grad, loss_one_minus_p_squared, "tanh-derivative-for-sigmoid"),
     (loss.check_sigmoid_mse_logit_grad, loss_sigma_for_sigma_prime, "sigmoid-for-its-derivative"),
+    # chapter 4's exercises use tanh layers: the tanh counterparts of the issue's sigmoid
+    # diagnoses (appendix 1's sigmoid network names the sigmoid_grad(activation) one)
     (
-        backprop.check_output_delta,
-        output_delta_one_minus_y_squared,
-        "tanh-derivative-for-sigmoid",
+        backprop.check_output_delta_tanh,
+        output_delta_sigmoid_formula,
+        "sigmoid-derivative-for-tanh",
     ),
     (
-        backprop.check_hidden_delta,
-        hidden_delta_one_minus_a_squared,
-        "tanh-derivative-for-sigmoid",
+        backprop.check_hidden_delta_tanh,
+        hidden_delta_sigmoid_grad,
+        "sigmoid-derivative-for-tanh",
     ),
-    (chain_rule.check_shared_grad, shared_paths_multiplied, "paths-multiplied"),
-    (backprop.check_output_delta, output_delta_sigmoid_grad_of_y, "sigmoid-grad-of-activation"),
-    (backprop.check_hidden_delta, hidden_delta_extra_1_over_n, "extra-1-over-n"),
-    (backprop.check_output_delta, output_delta_over_size, "divided-by-size"),
+    (chain_rule.check_shared_grad_z, shared_paths_multiplied, "paths-multiplied"),
+    (
+        backprop.check_output_delta_tanh,
+        output_delta_tanh_grad_of_y_hat,
+        "tanh-grad-of-activation",
+    ),
+    (
+        mistakes.check_hand_backward,
+        backward_sigmoid_grad_of_activations,
+        "sigma-at-activation",
+    ),
+    (backprop.check_hidden_delta_tanh, hidden_delta_extra_1_over_n, "extra-1-over-n"),
+    (backprop.check_output_delta_tanh, output_delta_over_rows, "rows-not-entries"),
     (gradient_descent.check_central_difference, central_precedence, "precedence-2-h"),
     (updates.check_step_decay, step_decay_one_period_early, "one-period-early"),
     (updates.check_momentum_step, momentum_ema, "ema-velocity"),
@@ -252,7 +283,7 @@ DIAGNOSES = [
     (vanish.check_layernorm_backward, layernorm_ddof_1, "ddof-1"),
     # ---- test inputs that tell plausible mistakes apart
     (vanish.check_init_std, init_two_over_root, "two-over-root"),  # not "fan-out"
-    (backprop.check_hidden_delta, hidden_delta_transposed, "extra-transpose"),  # by type
+    (backprop.check_hidden_delta_tanh, hidden_delta_transposed, "extra-transpose"),  # by type
 ]
 
 

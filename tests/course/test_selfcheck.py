@@ -29,8 +29,8 @@ def pilot_questions() -> list:
     return [
         selfcheck.numeric_from_check(
             "sc-chain-w1",
-            "In the chain y1 = tanh(w1·x), y2 = tanh(w2·y1), y3 = w3·y2, L = ½(y3 − t)², "
-            "with w1 = 0.8, w2 = −1.3, w3 = 0.7, x = 1.5 and t = 0.25: what is ∂L/∂w1?",
+            "In the chain a1 = tanh(w1·x), a2 = tanh(w2·a1), ŷ = w3·a2, L = (ŷ − y)², "
+            "with w1 = 0.8, w2 = −1.3, w3 = 0.7, x = 1.5 and y = 0.25: what is ∂L/∂w1?",
             chain_rule.THREE_LAYER,
             case=0,
             exercise="ex-chain-three-layer",
@@ -92,9 +92,7 @@ def test_numbers_are_read_as_the_page_reads_them():
 
 def test_pilot_numeric_questions_name_every_mistake_from_the_check():
     q = pilot_questions()[0]
-    assert q.answer == pytest.approx(
-        chain_rule.three_layer_grad_w1(*chain_rule.THREE_LAYER_CASES[0])
-    )
+    assert q.answer == pytest.approx(chain_rule.chain_grad_w1(*chain_rule.CHAIN_CASES[0]))
     assert len(q.mistakes) >= 10  # the chain's named mistakes, computed by its Check
     assert q.verdict(_typed(q.answer)) == ("correct", selfcheck.CORRECT)
     for hint, value in q.mistakes:
