@@ -101,8 +101,8 @@ def test_converter_renames_solutions_that_would_overwrite_the_learners_answer():
 
 
 def test_a_converted_appendix_runs_to_the_end_without_overwriting(converted):
-    """Appendix 1 fails the Run-All test today (a raises-exception cell, a solution named
-    my_backward); after conversion it passes it."""
+    """Appendix 1 fails the Run-All test today (a raises-exception cell); after conversion
+    it passes it."""
     sys.path.insert(0, str(Path(__file__).parent))
     from test_run_all import _rerun_cell, is_learner_check
 
