@@ -22,7 +22,14 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bpcourse.exercises.feedback import Feedback, call_answer, failed, not_attempted, passed
+from bpcourse.exercises.feedback import (
+    RETURNED_NOTHING,
+    Feedback,
+    call_answer,
+    failed,
+    not_attempted,
+    passed,
+)
 from bpkit.engine import Value
 
 DEEP = 20_000  # nodes in the chain that a recursive walk cannot survive
@@ -172,6 +179,8 @@ def _call(
         return failed(exercise, f"your function raised {type(exc).__name__}: {exc}"), None
     if not ok:
         return not_attempted(exercise), None
+    if returns and result is None:
+        return failed(exercise, RETURNED_NOTHING, "returned-nothing"), None
     return None, result
 
 

@@ -529,6 +529,14 @@ def test_value_checkers_report_the_stub(checker):
     assert vex.check_engine(stub, stub, stub, stub).status == "not attempted"
 
 
+@pytest.mark.parametrize(
+    "checker", [vex.check_add, vex.check_mul, vex.check_tanh, vex.check_topological_order]
+)
+def test_value_checkers_say_a_missing_return(checker):
+    fb = checker(lambda *args: None)
+    assert fb.mistake == "returned-nothing" and "returned nothing" in fb.message
+
+
 def test_value_reference_and_right_answers_pass():
     vex.check_add(vex.add).raise_if_failed()
     vex.check_mul(vex.mul).raise_if_failed()
