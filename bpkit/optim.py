@@ -8,32 +8,81 @@ the backward pass, and ``opt.step()``.
 * Momentum: :math:`v \leftarrow \mu v + g`, :math:`\theta \leftarrow \theta - \eta v`;
   Nesterov uses the look-ahead gradient :math:`g + \mu v` in the update.
 * Adam (Kingma and Ba, 2015): bias-corrected moving averages of :math:`g` and :math:`g^2`.
+
+``OPTIMIZERS`` maps a name to each class (:func:`register_optimizer`); the tests check
+every registered optimizer against its textbook update rule. The hyperparameter checks
+(:func:`check_learning_rate`, :func:`check_positive`, :func:`check_fraction`,
+:func:`check_flag`) are the ones every part of the course uses; each error names the
+hyperparameter that is wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import numbers
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-from bpkit.layers import Parameter
+from bpkit.layers import Layer, Parameter
 
 
-def _check_rate(name: str, value: float, upper: float | None = None) -> float:
-    if not isinstance(value, int | float | np.floating) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    if value <= 0:
-        raise ValueError(
-            f"the {name} must be positive; got {value}. A zero rate never moves the "
-            "parameters and a negative one climbs the loss instead of descending it."
-        )
-    if upper is not None and value >= upper:
-        raise ValueError(f"{name} must be below {upper}; got {value}")
+# ---------------------------------------------------------------- hyperparameter checks
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
     return float(value)
 
 
+def check_positive(name: str, value: Any) -> float:
+    """``value`` as a float if it is a finite real number above 0 (numpy scalars too);
+    otherwise a ``TypeError`` (not a number) or ``ValueError`` naming ``name``."""
+    x = _real(name, value)
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    return x
+
+
+def check_learning_rate(lr: Any, name: str = "the learning rate") -> float:
+    """The learning rate :math:`\\eta > 0` as a float, or an error that says why not."""
+    x = _real(name, lr)
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(
+            f"{name} must be a positive number; got {lr!r}. Gradient descent steps against "
+            "the gradient by lr times its length: a zero rate never moves the parameters "
+            "and a negative one climbs the loss instead of descending it."
+        )
+    return x
+
+
+def check_fraction(name: str, value: Any) -> float:
+    """``value`` in :math:`[0, 1)` as a float (a momentum, a decay rate such as beta1)."""
+    x = _real(name, value)
+    if not 0 <= x < 1:
+        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
+    return x
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (numpy's too); anything else, even a string, is refused."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+
+
+def _check_rate(name: str, value: Any, upper: float | None = None) -> float:
+    """The former private check, kept for code written against it."""
+    x = check_learning_rate(value) if name == "learning rate" else check_positive(name, value)
+    if upper is not None and x >= upper:
+        raise ValueError(f"{name} must be below {upper}; got {value!r}")
+    return x
+
+
+# ---------------------------------------------------------------- the optimizers
 class Optimizer:
-    """Base class: holds the parameters and the learning rate ``lr``."""
+    """Base class: holds the parameters and the learning rate ``lr`` (checked when set)."""
 
     def __init__(self, params: Iterable[Parameter], lr: float) -> None:
         self.params = list(params)
@@ -45,7 +94,20 @@ class Optimizer:
                     "optimizers take model.parameters() (bpkit Parameter tuples); "
                     f"got {type(p).__name__}"
                 )
-        self.lr = _check_rate("learning rate", lr)
+        if len({id(p.value) for p in self.params}) < len(self.params):
+            raise ValueError(
+                "the same array is listed twice in the parameters: it would be updated twice"
+            )
+        self.lr = lr
+        self._checked: weakref.ref | None = None  # the model check_model last accepted
+
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_learning_rate(value)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -54,17 +116,71 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def check_model(self, model: Layer) -> None:
+        """Refuse, in words, to train ``model`` with this optimizer unless it holds exactly
+        ``model``'s parameter arrays. Otherwise the steps would update arrays the model
+        does not use, and nothing would train. Checked fully once per model (the training
+        step calls this every step); a weight assigned later (``layer.W = ...``) is copied
+        into the same array, so it stays checked."""
+        if self._checked is not None and self._checked() is model:
+            return
+        mine = {(id(p.value), id(p.grad)) for p in self.params}
+        theirs = {(id(p.value), id(p.grad)) for p in model.parameters()}
+        if mine != theirs:
+            raise ValueError(
+                f"this optimizer holds {len(mine - theirs)} of its {len(mine)} parameter "
+                "arrays apart from the model's, so its steps would not train the model. It "
+                "was built on another model, or on a copy (a model and an optimizer pickled "
+                "or deep-copied separately are two copies), or the model's layers changed "
+                "since. Build it on this model: e.g. SGD(model.parameters(), lr=...)."
+            )
+        self._checked = weakref.ref(model)
 
+    def _state(self, p: Parameter) -> np.ndarray:
+        """A zero array for per-parameter state (velocity, moments): the parameter's shape,
+        at least float32, so that float16 weights do not overflow their squared gradients."""
+        return np.zeros(p.value.shape, np.promote_types(p.value.dtype, np.float32))
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_checked"] = None  # a weak reference is not copied: check again
+        return state
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {}
+
+
+def register_optimizer(name: str) -> Callable[[type[Optimizer]], type[Optimizer]]:
+    """Class decorator: ``@register_optimizer("sgd")`` adds the class to ``OPTIMIZERS``."""
+
+    def add(cls: type[Optimizer]) -> type[Optimizer]:
+        if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+            raise TypeError(f"register_optimizer takes an Optimizer subclass; got {cls!r}")
+        if name in OPTIMIZERS and OPTIMIZERS[name] is not cls:
+            raise ValueError(f"an optimizer named {name!r} is registered already")
+        OPTIMIZERS[name] = cls
+        return cls
+
+    return add
+
+
+@register_optimizer("sgd")
 class SGD(Optimizer):
     r"""Plain gradient descent: :math:`\theta \leftarrow \theta - \eta\, \nabla_\theta L`."""
 
+    def __init__(self, params: Iterable[Parameter], lr: float) -> None:
+        super().__init__(params, lr)
+        self.scaled = [np.empty_like(p.grad) for p in self.params]  # room for lr * g
+
     def step(self) -> None:
         lr = self.lr
-        for p in self.params:
+        for p, scaled in zip(self.params, self.scaled, strict=True):
+            np.multiply(p.grad, lr, out=scaled)  # lr * g, into an array kept for it
             value = p.value
-            value -= lr * p.grad  # in place: the layer sees the new weights
+            value -= scaled  # in place: the layer sees the new weights
 
 
+@register_optimizer("momentum")
 class Momentum(Optimizer):
     r"""Gradient descent with momentum (heavy ball), optionally Nesterov.
 
@@ -80,11 +196,9 @@ class Momentum(Optimizer):
         nesterov: bool = False,
     ) -> None:
         super().__init__(params, lr)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1); got {momentum}")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
-        self.velocity = [np.zeros_like(p.value) for p in self.params]
+        self.momentum = check_fraction("momentum", momentum)
+        self.nesterov = check_flag("nesterov", nesterov)
+        self.velocity = [self._state(p) for p in self.params]
 
     def step(self) -> None:
         mu = self.momentum
@@ -97,11 +211,16 @@ class Momentum(Optimizer):
                 p.value[...] -= self.lr * v
 
 
+@register_optimizer("adam")
 class Adam(Optimizer):
     r"""Adam: :math:`m \leftarrow \beta_1 m + (1-\beta_1) g`,
     :math:`s \leftarrow \beta_2 s + (1-\beta_2) g^2`,
     :math:`\theta \leftarrow \theta - \eta\, \hat m / (\sqrt{\hat s} + \epsilon)` with
-    :math:`\hat m = m / (1 - \beta_1^t)`, :math:`\hat s = s / (1 - \beta_2^t)`."""
+    :math:`\hat m = m / (1 - \beta_1^t)`, :math:`\hat s = s / (1 - \beta_2^t)`.
+
+    ``m`` and ``s`` are kept in at least float32: in float16, :math:`g^2` overflows for
+    :math:`|g| > 256` and the default :math:`\epsilon = 10^{-8}` rounds to 0.
+    """
 
     def __init__(
         self,
@@ -112,22 +231,21 @@ class Adam(Optimizer):
         eps: float = 1e-8,
     ) -> None:
         super().__init__(params, lr)
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= beta < 1:
-                raise ValueError(f"{name} must be in [0, 1); got {beta}")
-        self.beta1, self.beta2 = float(beta1), float(beta2)
-        self.eps = _check_rate("eps", eps)
+        self.beta1 = check_fraction("beta1", beta1)
+        self.beta2 = check_fraction("beta2", beta2)
+        self.eps = check_positive("eps", eps)
         self.t = 0
-        self.m = [np.zeros_like(p.value) for p in self.params]
-        self.s = [np.zeros_like(p.value) for p in self.params]
+        self.m = [self._state(p) for p in self.params]
+        self.s = [self._state(p) for p in self.params]
 
     def step(self) -> None:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # bias corrections
         for p, m, s in zip(self.params, self.m, self.s, strict=True):
+            g = p.grad.astype(m.dtype, copy=False)
             m *= b1
-            m += (1.0 - b1) * p.grad
+            m += (1.0 - b1) * g
             s *= b2
-            s += (1.0 - b2) * p.grad * p.grad
+            s += (1.0 - b2) * g * g
             p.value[...] -= self.lr * (m / c1) / (np.sqrt(s / c2) + self.eps)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bpkit.layers import Array, Layer, Parameter
+from bpkit.errors import ShapeError
+from bpkit.layers import Array, Layer, Parameter, _gradient_shape_error
 
 
 class Residual(Layer):
@@ -35,30 +36,41 @@ class Residual(Layer):
         self.inner = inner
         self.shape: tuple[int, ...] | None = None
 
-    def forward(self, X: ArrayLike) -> Array:
-        X = np.asarray(X)
-        F = self.inner.forward(X)
+    def _add(self, X: Array, F: Array) -> Array:
         if F.shape != X.shape:
-            raise ValueError(
+            raise ShapeError(
                 f"Residual needs an inner layer that keeps the shape: X has shape {X.shape} "
                 f"but {self.inner!r} returned shape {F.shape}; X + F(X) is undefined"
             )
-        self.shape = X.shape
         return X + F
 
-    def backward(self, dY: Array) -> Array:
+    def forward(self, X: ArrayLike) -> Array:
+        X = np.asarray(X)
+        Y = self._add(X, self.inner.forward(X))
+        self.shape = X.shape
+        return Y
+
+    def predict(self, X: ArrayLike) -> Array:
+        X = np.asarray(X)
+        return self._add(X, self.inner.predict(X))
+
+    def backward(self, dY: Array, *, input_grad: bool = True) -> Array | None:
         if self.shape is None:
             raise RuntimeError("call forward before backward: Residual has no cached input")
+        dY = np.asarray(dY)
         if dY.shape != self.shape:
-            raise ValueError(
-                f"Residual.backward expects dY of shape {self.shape} (the shape of Y); "
-                f"got shape {dY.shape}"
-            )
+            raise _gradient_shape_error("Residual", self.shape, dY.shape)
+        dF = self.inner.backward(dY, input_grad=input_grad)  # fills the inner parameters
+        if not input_grad:
+            return None
         # dL/dX = dL/dY . dY/dX with dY/dX = I + dF/dX: the skip path plus the inner path
-        return dY + self.inner.backward(dY)
+        return dY + dF
 
     def parameters(self) -> list[Parameter]:
         return self.inner.parameters()
+
+    def children(self) -> list[Layer]:
+        return [self.inner]
 
     def __repr__(self) -> str:
         return f"Residual({self.inner!r})"
