@@ -232,7 +232,10 @@ def _d_pow(out: Value) -> tuple[float]:
             f"the derivative of a ** {k:g} at a = 0 is {k:g} * 0 ** {k - 1:g}, which is "
             "infinite: backward cannot pass a gradient through it"
         )
-    return (k * a.data ** (k - 1),)  # d(a ** k)/da = k a^(k-1)
+    try:
+        return (k * a.data ** (k - 1),)  # d(a ** k)/da = k a^(k-1)
+    except OverflowError:
+        return (math.inf,)  # beyond a float: refused in words when it reaches a parent
 
 
 def _d_exp(out: Value) -> tuple[float]:

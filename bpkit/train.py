@@ -51,7 +51,11 @@ class History:
 
 
 def train_step(model: Layer, X, Y, loss: str, optimizer: Optimizer) -> float:
-    """One gradient-descent step on the batch ``(X, Y)``; returns the loss before the step."""
+    """One gradient-descent step on the batch ``(X, Y)``; returns the loss before the step.
+
+    The data is not scanned for NaN or infinity (that would cost a pass over ``X`` every
+    step; :func:`train` checks it once): a bad entry is named, as the data's fault, by the
+    first loss it makes non-finite, at the latest one step later."""
     optimizer.check_model(model)  # its arrays must be the model's, or nothing would train
     loss_and_grad = get_loss_and_grad(loss)
     out = model.forward(X)  # forward pass
