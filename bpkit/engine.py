@@ -214,59 +214,29 @@ class Value:
 
 
 # ---------------------------------------------------------------- local derivatives
-# d out / d parent for each operation, one number per operand, from the node `out`.
-def _d_add(out: Value) -> tuple[float, float]:
-    return 1.0, 1.0  # d(a + b)/da = d(a + b)/db = 1
-
-
-def _d_mul(out: Value) -> tuple[float, float]:
-    a, b = out._parents
-    return b.data, a.data  # d(ab)/da = b, d(ab)/db = a
-
-
-def _d_pow(out: Value) -> tuple[float]:
-    (a,) = out._parents
-    k = out.exponent
-    if a.data == 0 and k < 1:
+def _power_rule(a: float, k: float) -> float:
+    if a == 0 and k < 1:
         raise ZeroDivisionError(
             f"the derivative of a ** {k:g} at a = 0 is {k:g} * 0 ** {k - 1:g}, which is "
             "infinite: backward cannot pass a gradient through it"
         )
     try:
-        return (k * a.data ** (k - 1),)  # d(a ** k)/da = k a^(k-1)
+        return k * a ** (k - 1)  # d(a ** k)/da = k a^(k-1)
     except OverflowError:
-        return (math.inf,)  # beyond a float: refused in words when it reaches a parent
+        return math.inf  # beyond a float: refused in words when it reaches a parent
 
 
-def _d_exp(out: Value) -> tuple[float]:
-    return (out.data,)  # d exp(a)/da = exp(a), the output itself
-
-
-def _d_log(out: Value) -> tuple[float]:
-    return (1.0 / out._parents[0].data,)  # d log(a)/da = 1/a
-
-
-def _d_tanh(out: Value) -> tuple[float]:
-    return (1.0 - out.data * out.data,)  # 1 - tanh(a)^2, not tanh(a) itself
-
-
-def _d_sigmoid(out: Value) -> tuple[float]:
-    return (out.data * (1.0 - out.data),)  # sigma(1 - sigma), at the output sigma
-
-
-def _d_relu(out: Value) -> tuple[float]:
-    return (1.0 if out._parents[0].data > 0 else 0.0,)  # 1 where a > 0 (0 at the kink)
-
-
-LOCAL_DERIVATIVES: dict[str, Callable[[Value], tuple[float, ...]]] = {
-    "+": _d_add,
-    "*": _d_mul,
-    "**": _d_pow,
-    "exp": _d_exp,
-    "log": _d_log,
-    "tanh": _d_tanh,
-    "sigmoid": _d_sigmoid,
-    "relu": _d_relu,
+# d out / d parent for each operation, one number per operand; `out` is the node and
+# `a` (and `b`) its operands.
+LOCAL_DERIVATIVES: dict[str, Callable[..., tuple[float, ...]]] = {
+    "+": lambda out, a, b: (1.0, 1.0),  # d(a + b)/da = d(a + b)/db = 1
+    "*": lambda out, a, b: (b.data, a.data),  # d(ab)/da = b, d(ab)/db = a
+    "**": lambda out, a: (_power_rule(a.data, out.exponent),),  # k a^(k-1)
+    "exp": lambda out, a: (out.data,),  # exp(a): the output itself
+    "log": lambda out, a: (1.0 / a.data,),  # 1/a
+    "tanh": lambda out, a: (1.0 - out.data * out.data,),  # 1 - tanh(a)^2, not tanh(a)
+    "sigmoid": lambda out, a: (out.data * (1.0 - out.data),),  # s (1 - s) at the output s
+    "relu": lambda out, a: (1.0 if a.data > 0 else 0.0,),  # 1 where a > 0, 0 at the kink
 }
 
 
@@ -283,7 +253,7 @@ def local_derivatives(node: Value) -> tuple[float, ...]:
             f"no local derivative known for the operation {op!r} (known: {known}); for an "
             "operation of your own, set the new Value's _backward"
         ) from None
-    return rule(node)
+    return rule(node, *node._parents)
 
 
 # ---------------------------------------------------------------- helpers

@@ -144,4 +144,6 @@ def test_readme_reading_list_names_every_bpkit_module_with_its_line_count():
             f"{module}.py: README says {stated}, has {actual}"
         )
     total = sum(listed.values())
-    assert total <= 3000, f"bpkit is {total} lines: no longer an afternoon's reading"
+    # About 3,000 lines today, a fifth of them docstrings and comments, a sixth blank: the
+    # margin is for the methods being added (RMSProp, AdamW, BatchNorm), not for growth.
+    assert total <= 3300, f"bpkit is {total} lines: no longer an afternoon's reading"
