@@ -43,7 +43,8 @@ def _float_array(z: ArrayLike) -> Array:
 
 def _start(z: ArrayLike, out: Array | None) -> tuple[Array, Array]:
     """``z`` as a float array and the array to write the result into."""
-    z = _float_array(z)
+    if type(z) is not np.ndarray or z.dtype.kind != "f":
+        z = _float_array(z)
     return z, np.empty_like(z) if out is None else out
 
 

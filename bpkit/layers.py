@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bpkit._buffers import Buffers
+from bpkit._buffers import MIN_SIZE, Buffers
 from bpkit.activations import _float_array, lookup_activation
 from bpkit.errors import ShapeError
 
@@ -142,6 +143,8 @@ class Layer:
     def _buffer(self, name: str, shape: tuple[int, ...], dtype: np.dtype) -> Array | None:
         """An array to write a large result into, reused from step to step while nothing
         outside the layer holds it (see ``bpkit._buffers``); ``None`` for a small one."""
+        if math.prod(shape) < MIN_SIZE:
+            return None  # numpy's out=None: a new array, as cheap as a reused one
         try:
             buffers = self._buffers
         except AttributeError:
@@ -191,15 +194,15 @@ def _parameter_attribute(name: str, doc: str) -> property:
     return property(get, set, doc=doc)
 
 
-def _input(X: ArrayLike, dtype: np.dtype, n_in: int, who: str) -> Array:
+def _input(X: ArrayLike, dtype: np.dtype, n_in: int, who: Layer) -> Array:
     """``X`` as a 2-D array of ``dtype`` with ``n_in`` columns and at least one row."""
     if type(X) is not np.ndarray or X.dtype != dtype:
         X = np.asarray(X)
         if X.dtype.kind not in "biuf":
-            raise TypeError(f"{who} takes real numbers; got an array of dtype {X.dtype}")
+            raise TypeError(f"{who!r} takes real numbers; got an array of dtype {X.dtype}")
         X = X.astype(dtype)
     if X.ndim != 2 or X.shape[1] != n_in:
-        raise ShapeError(f"{who} expects X of shape (batch, {n_in}); got shape {X.shape}")
+        raise ShapeError(f"{who!r} expects X of shape (batch, {n_in}); got shape {X.shape}")
     if X.shape[0] == 0:
         raise ValueError("the batch is empty: X has no rows")
     return X
@@ -251,14 +254,14 @@ class Dense(Layer):
 
     def forward(self, X: ArrayLike) -> Array:
         W = self.W
-        X = _input(X, W.dtype, self.n_in, repr(self))
+        X = _input(X, W.dtype, self.n_in, self)
         self.X = X  # cached: dW needs the layer's input
         Z = np.matmul(X, W.T, out=self._buffer("Z", (X.shape[0], self.n_out), W.dtype))
         Z += self.b  # b is added to every row (in place: no second (n, n_out) array)
         return Z
 
     def predict(self, X: ArrayLike) -> Array:
-        return _input(X, self.W.dtype, self.n_in, repr(self)) @ self.W.T + self.b
+        return _input(X, self.W.dtype, self.n_in, self) @ self.W.T + self.b
 
     def backward(self, dZ: Array, *, input_grad: bool = True) -> Array | None:
         """Fill ``dW`` and ``db``; return ``dX`` (or ``None`` with ``input_grad=False``,
@@ -323,8 +326,8 @@ class Activation(Layer):
             raise RuntimeError("call forward before backward: backward needs f'(Z)")
         if type(dA) is not np.ndarray:
             dA = np.asarray(dA)
-        if dA.shape != np.shape(fprime):
-            raise _gradient_shape_error(repr(self), np.shape(fprime), dA.shape)
+        if dA.shape != fprime.shape:
+            raise _gradient_shape_error(repr(self), fprime.shape, dA.shape)
         if not input_grad:
             return None
         # dL/dZ = dL/dA * dA/dZ, elementwise: the activation derivative step

@@ -91,6 +91,8 @@ _TARGETS_01 = "A target is 0 or 1 for a hard label, or in between for a soft one
 
 # ---------------------------------------------------------------- mean squared error
 def _mse_scale(size: int, reduction: str) -> float:
+    if reduction == "mean":
+        return 1.0 / size  # the common case, without building the table
     scales = {"mean": 1.0 / size, "sum": 1.0, "half_mean": 0.5 / size, "half_sum": 0.5}
     try:
         return scales[reduction]

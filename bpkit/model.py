@@ -52,7 +52,7 @@ class Sequential(Layer):
         A = X
         for layer in self.layers:
             A = layer.forward(A)
-        self.out_shape = np.shape(A)
+        self.out_shape = A.shape if type(A) is np.ndarray else np.shape(A)
         return A
 
     def backward(self, dY: Array, *, input_grad: bool = True) -> Array | None:
@@ -65,8 +65,9 @@ class Sequential(Layer):
         """
         if self.out_shape is None:
             raise RuntimeError("call forward before backward: backward needs its caches")
-        if np.shape(dY) != self.out_shape:
-            raise _gradient_shape_error("Sequential", self.out_shape, np.shape(dY))
+        shape = dY.shape if type(dY) is np.ndarray else np.shape(dY)
+        if shape != self.out_shape:
+            raise _gradient_shape_error("Sequential", self.out_shape, shape)
         if not self.layers:
             return dY if input_grad else None
         grad = dY
