@@ -64,11 +64,12 @@ def test_adding_an_optimizer_as_written():
         rule, settings = reference["TEXTBOOK"]["adagrad"]
         rng = np.random.default_rng(1)
         grads = [rng.standard_normal(3) for _ in range(4)]
-        p = bpkit.Parameter("p", np.zeros(3), np.zeros(3))
-        opt = optim.OPTIMIZERS["adagrad"]([p], lr=0.1)
-        for g, expected in zip(grads, rule(np.zeros(3), grads, 0.1), strict=True):
-            p.grad[...] = g
-            opt.step()
-            np.testing.assert_allclose(p.value, expected, rtol=1e-12)
+        for kwargs in settings:
+            p = bpkit.Parameter("p", np.zeros(3), np.zeros(3))
+            opt = optim.OPTIMIZERS["adagrad"]([p], lr=0.1, **kwargs)
+            for g, expected in zip(grads, rule(np.zeros(3), grads, 0.1, **kwargs), strict=True):
+                p.grad[...] = g
+                opt.step()
+                np.testing.assert_allclose(p.value, expected, rtol=1e-12)
     finally:
         optim.OPTIMIZERS.pop("adagrad", None)
