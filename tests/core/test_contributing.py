@@ -61,15 +61,15 @@ def test_adding_an_optimizer_as_written():
         exec(library, scope)
         reference: dict = {"TEXTBOOK": {}, "np": np}
         exec(test, reference)
-        rule, settings = reference["TEXTBOOK"]["adagrad"]
+        rule, settings = reference["TEXTBOOK"]["sign_sgd"]
         rng = np.random.default_rng(1)
         grads = [rng.standard_normal(3) for _ in range(4)]
         for kwargs in settings:
             p = bpkit.Parameter("p", np.zeros(3), np.zeros(3))
-            opt = optim.OPTIMIZERS["adagrad"]([p], lr=0.1, **kwargs)
+            opt = optim.OPTIMIZERS["sign_sgd"]([p], lr=0.1, **kwargs)
             for g, expected in zip(grads, rule(np.zeros(3), grads, 0.1, **kwargs), strict=True):
                 p.grad[...] = g
                 opt.step()
                 np.testing.assert_allclose(p.value, expected, rtol=1e-12)
     finally:
-        optim.OPTIMIZERS.pop("adagrad", None)
+        optim.OPTIMIZERS.pop("sign_sgd", None)
