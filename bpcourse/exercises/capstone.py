@@ -121,7 +121,7 @@ _ACC_CASES = (
 
 
 def _acc(scores: Array, y: NDArray) -> float:
-    return accuracy(y, scores)
+    return accuracy(scores, y)  # bpkit's order: (prediction, target)
 
 
 _ACC_MISTAKES: tuple[Mistake, ...] = (
@@ -162,6 +162,10 @@ _CM_CASES = (
 )
 
 
+def _cm(y_true: NDArray, y_pred: NDArray, k: int) -> NDArray:
+    return confusion_matrix(y_pred, y_true, k)  # bpkit's order: (prediction, target)
+
+
 def _cm_once(y_true: NDArray, y_pred: NDArray, k: int) -> Array:
     C = np.zeros((k, k))
     C[y_true, y_pred] += 1  # fancy indexing: a repeated pair is incremented once
@@ -172,7 +176,7 @@ _CM_MISTAKES: tuple[Mistake, ...] = (
     (
         "transposed: rows must be the true class and columns the predicted class, "
         "C[y_true[i], y_pred[i]] += 1",
-        lambda t, p, k: confusion_matrix(t, p, k).T,
+        lambda t, p, k: _cm(t, p, k).T,
     ),
     (
         "a repeated (true, predicted) pair is counted only once: C[y_true, y_pred] += 1 with "
@@ -182,14 +186,11 @@ _CM_MISTAKES: tuple[Mistake, ...] = (
     ),
     (
         "the counts are divided by n: the confusion matrix holds whole counts, one per example",
-        lambda t, p, k: confusion_matrix(t, p, k) / len(t),
+        lambda t, p, k: _cm(t, p, k) / len(t),
     ),
     (
         "each row is normalised to sum to 1: return the raw counts",
-        lambda t, p, k: (
-            confusion_matrix(t, p, k)
-            / np.maximum(confusion_matrix(t, p, k).sum(axis=1, keepdims=True), 1)
-        ),
+        lambda t, p, k: _cm(t, p, k) / np.maximum(_cm(t, p, k).sum(axis=1, keepdims=True), 1),
     ),
 )
 
@@ -200,7 +201,7 @@ def check_confusion_matrix(fn: Callable[[NDArray, NDArray, int], NDArray]) -> Fe
     return check_function(
         "ex-capstone-confusion",
         fn,
-        confusion_matrix,
+        _cm,
         _CM_CASES,
         "your confusion matrix",
         mistakes=_CM_MISTAKES,
