@@ -5,13 +5,16 @@ the matrix-multiply floor, and PyTorch when it is installed), the ``Value`` engi
 notebook in a fresh kernel, each slider move, and the book build. Prints one table with
 every figure beside its goal and writes it to ``bench/results/latest.md`` and ``.json``.
 
-Timing method for the training step: the bpkit step (A), the plain numpy step (B), the
-matrix multiplies alone (C) and, when installed, PyTorch (D) are interleaved A B C D B C D
-A ..., each sample timing a block of steps, and the report gives the median per-step time
-of each and the median of the paired ratios, so that machine noise (another process,
-frequency changes) hits both sides of a pair alike. The bpkit, numpy and PyTorch steps each
-compute the loss value and its gradient, the backward pass and the SGD update, from the
-same weights and data.
+Timing method for the training step: the bpkit step, a numpy step written with every
+array allocated once and reused (``out=``: an estimate of plain numpy's limit), a plain
+numpy step that allocates freely, the matrix multiplies alone and, when installed,
+PyTorch are interleaved (rotating which runs first), each sample timing a block of steps,
+and the report gives the median per-step time of each and the median of the paired
+ratios, so that machine noise (another process, frequency changes) hits both sides of a
+pair alike. Every step computes the loss value and its gradient, the backward pass and
+the SGD update, from the same weights and data. Page faults per step (minor faults, from
+``getrusage``, over the same blocks, once warm) show where freed memory went back to the
+operating system and had to be mapped in again.
 
 On a shared machine wall-clock times grow with the load; where it makes sense the table
 also gives the CPU time the same work took (this process and its finished children, such
@@ -135,6 +138,86 @@ def make_plain_step(Ws, bs, hidden: str, output: str, loss: str, lr: float):
     return step
 
 
+def _act_in_place(name: str) -> tuple[Callable, Callable]:
+    """An activation written over its input, and f'(Z) from the output A written into D."""
+
+    def sigmoid(Z):  # the overflow-free form, exp(-log(1 + e^-z)), in place
+        np.negative(Z, out=Z)
+        np.logaddexp(0.0, Z, out=Z)
+        np.negative(Z, out=Z)
+        np.exp(Z, out=Z)
+
+    def sigmoid_d(A, D):  # a (1 - a)
+        np.subtract(1.0, A, out=D)
+        D *= A
+
+    def tanh_d(A, D):  # 1 - a^2
+        np.square(A, out=D)
+        np.subtract(1.0, D, out=D)
+
+    table = {
+        "sigmoid": (sigmoid, sigmoid_d),
+        "tanh": (lambda Z: np.tanh(Z, out=Z), tanh_d),
+        "relu": (lambda Z: np.maximum(Z, 0.0, out=Z), lambda A, D: np.greater(A, 0.0, out=D)),
+    }
+    return table.get(name, (None, None))  # identity: nothing to do
+
+
+def make_prealloc_step(Ws, bs, hidden: str, output: str, loss: str, lr: float, n: int):
+    """The same step as :func:`make_plain_step`, with every array allocated once, before
+    the first step, and written in place (``out=``) ever after: an estimate of how fast
+    plain numpy can do this step at all. It assumes a batch of ``n`` rows."""
+    dtype = Ws[0].dtype
+    acts = [_act_in_place(hidden)] * (len(Ws) - 1) + [_act_in_place(output)]
+    Z = [np.empty((n, W.shape[0]), dtype) for W in Ws]  # Z_k, then A_k = f(Z_k) over it
+    D = [np.empty_like(z) for z in Z]  # f'(Z_k), then dL/dZ_k over it
+    dA = [np.empty((n, W.shape[1]), dtype) for W in Ws]  # dL/dA_{k-1} = dZ_k W_k
+    dW, db = [np.empty_like(W) for W in Ws], [np.empty_like(b) for b in bs]
+    G = np.empty_like(Z[-1])  # dL/d(out)
+    rows = np.arange(n)
+
+    def step(X, Y):
+        A = X
+        for k, (W, b, (f, _)) in enumerate(zip(Ws, bs, acts, strict=True)):
+            np.matmul(A, W.T, out=Z[k])
+            Z[k] += b
+            if f is not None:
+                f(Z[k])
+            A = Z[k]
+        if loss == "mse":
+            np.subtract(A, Y, out=G)
+            value = float(np.vdot(G, G)) / G.size
+            np.multiply(G, 2.0 / G.size, out=G)
+        else:  # softmax cross-entropy with integer labels
+            np.subtract(A, A.max(axis=1, keepdims=True), out=G)
+            picked = G[rows, Y]
+            np.exp(G, out=G)
+            s = G.sum(axis=1, keepdims=True)
+            value = float(np.mean(np.log(s[:, 0]) - picked))
+            np.divide(G, s, out=G)
+            G[rows, Y] -= 1.0
+            np.divide(G, n, out=G)
+        dY = G
+        for k in range(len(Ws) - 1, -1, -1):
+            f, f_d = acts[k]
+            if f_d is not None:
+                f_d(Z[k], D[k])  # f'(Z_k) from the output A_k
+                np.multiply(dY, D[k], out=D[k])  # dZ_k
+                dY = D[k]
+            np.matmul(dY.T, Z[k - 1] if k else X, out=dW[k])
+            np.add.reduce(dY, axis=0, out=db[k])
+            if k:
+                np.matmul(dY, Ws[k], out=dA[k])
+            dW[k] *= lr
+            Ws[k] -= dW[k]
+            db[k] *= lr
+            bs[k] -= db[k]
+            dY = dA[k]
+        return value
+
+    return step
+
+
 def make_matmul_floor(Ws, X):
     """Only the step's matrix multiplies: the floor no implementation can beat."""
     As = [X]
@@ -158,12 +241,19 @@ def _time_block(fn, X, Y, steps: int) -> float:
     return _time_block_both(fn, X, Y, steps)[0]
 
 
-def _time_block_both(fn, X, Y, steps: int) -> tuple[float, float]:
-    """Per-step (wall clock, CPU time of this process) over ``steps`` calls."""
-    t0, c0 = time.perf_counter(), time.process_time()
+def _minor_faults() -> int:
+    """Page faults served without disk so far: each is a fresh page the kernel mapped in."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _time_block_both(fn, X, Y, steps: int) -> tuple[float, float, float]:
+    """Per-step (wall clock, CPU time of this process, minor page faults) over ``steps``
+    calls."""
+    t0, c0, f0 = time.perf_counter(), time.process_time(), _minor_faults()
     for _ in range(steps):
         fn(X, Y)
-    return (time.perf_counter() - t0) / steps, (time.process_time() - c0) / steps
+    t1, c1, f1 = time.perf_counter(), time.process_time(), _minor_faults()
+    return (t1 - t0) / steps, (c1 - c0) / steps, (f1 - f0) / steps
 
 
 def _steps_per_sample(fn, X, Y) -> int:
@@ -192,17 +282,23 @@ def _paired(blocks: dict[str, Callable[[], tuple[float, float]]], samples: int):
     names = list(blocks)
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
+    faults: dict[str, list[float]] = {n: [] for n in names}
     for i in range(samples):
         order = names[i % len(names) :] + names[: i % len(names)]
         for n in order:
-            w, c = blocks[n]()
+            w, c, f = blocks[n]()
             wall[n].append(w)
             cpu[n].append(c)
-    return wall, cpu
+            faults[n].append(f)
+    return wall, cpu, faults
 
 
 def _median_ratio(a: list[float], b: list[float]) -> float:
     return statistics.median(x / max(y, 1e-12) for x, y in zip(a, b, strict=True))
+
+
+def _judged(wall_ratio: float, cpu_ratio: float) -> float:
+    return cpu_ratio if _blas_single_threaded() else wall_ratio
 
 
 def bench_step(quick: bool) -> list[Row]:
@@ -225,15 +321,28 @@ def bench_step(quick: bool) -> list[Row]:
                 bpkit.train_step(model, X, Y, loss, opt)
 
             dense = [layer for layer in model.layers if isinstance(layer, bpkit.Dense)]
-            Ws = [d.W.copy() for d in dense]
-            bs = [d.b.copy() for d in dense]
-            plain = make_plain_step(Ws, bs, hidden, output, loss, lr)
+            plain = make_plain_step(
+                [d.W.copy() for d in dense], [d.b.copy() for d in dense], hidden, output, loss, lr
+            )
+            prealloc = make_prealloc_step(
+                [d.W.copy() for d in dense],
+                [d.b.copy() for d in dense],
+                hidden,
+                output,
+                loss,
+                lr,
+                batch,
+            )
             floor = make_matmul_floor([d.W for d in dense], X)
-            k = min(_steps_per_sample(bp_step, X, Y), _steps_per_sample(plain, X, Y))
+            k = min(_steps_per_sample(f, X, Y) for f in (bp_step, plain, prealloc))
             blocks = {
-                "bpkit": lambda f=bp_step, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
-                "numpy": lambda f=plain, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
-                "floor": lambda f=floor, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k),
+                name: lambda f=f, X=X, Y=Y, k=k: _time_block_both(f, X, Y, k)
+                for name, f in (
+                    ("bpkit", bp_step),
+                    ("prealloc", prealloc),
+                    ("numpy", plain),
+                    ("floor", floor),
+                )
             }
             if torch is not None:
                 pt_step, pt_X, pt_Y = make_torch_step(torch, dense, hidden, output, loss, lr, X, Y)
@@ -241,41 +350,48 @@ def bench_step(quick: bool) -> list[Row]:
                 blocks["torch"] = lambda f=pt_step, X=pt_X, Y=pt_Y, k=k_pt: _time_block_both(
                     f, X, Y, k
                 )
-            wall, cpu = _paired(blocks, samples)
+            wall, cpu, faults = _paired(blocks, samples)
             name = f"{'-'.join(map(str, sizes))} b{batch} {np.dtype(dtype).name}"
             us = {n: statistics.median(wall[n]) * 1e6 for n in wall}
             us_cpu = {n: statistics.median(cpu[n]) * 1e6 for n in cpu}
-            ratio = _median_ratio(wall["bpkit"], wall["numpy"])
-            ratio_cpu = _median_ratio(cpu["bpkit"], cpu["numpy"])
-            floor_ratio = _median_ratio(wall["bpkit"], wall["floor"])
-            floor_cpu = _median_ratio(cpu["bpkit"], cpu["floor"])
-            rows.append(Row("step", f"{name}: bpkit", us["bpkit"], "us", "", None, us_cpu["bpkit"]))
-            rows.append(
-                Row("step", f"{name}: plain numpy", us["numpy"], "us", "", None, us_cpu["numpy"])
-            )
-            rows.append(
-                Row("step", f"{name}: matmuls alone", us["floor"], "us", "", None, us_cpu["floor"])
-            )
-            judged = ratio_cpu if _blas_single_threaded() else ratio
-            rows.append(
-                Row(
-                    "step", f"{name}: bpkit / numpy", ratio, "x", "<= 1.0", judged <= 1.0, ratio_cpu
-                )
-            )
+            labels = {
+                "bpkit": "bpkit",
+                "prealloc": "preallocated numpy",
+                "numpy": "plain numpy",
+                "floor": "matmuls alone",
+            }
+            for key, label in labels.items():
+                rows.append(Row("step", f"{name}: {label}", us[key], "us", "", None, us_cpu[key]))
             largest = sizes == ARCHS[-1][0]
-            rows.append(
-                Row(
-                    "step",
-                    f"{name}: bpkit / matmul floor",
-                    floor_ratio,
-                    "x",
-                    "<= 1.15" if largest else "",
-                    ((floor_cpu if _blas_single_threaded() else floor_ratio) <= 1.15)
-                    if largest
-                    else None,
-                    floor_cpu,
+            for key, label, goal in (
+                ("prealloc", "preallocated numpy", 1.1),
+                ("numpy", "plain numpy", 1.0),
+                ("floor", "matmul floor", 1.15 if largest else None),
+            ):
+                ratio = _median_ratio(wall["bpkit"], wall[key])
+                ratio_cpu = _median_ratio(cpu["bpkit"], cpu[key])
+                rows.append(
+                    Row(
+                        "step",
+                        f"{name}: bpkit / {label}",
+                        ratio,
+                        "x",
+                        "" if goal is None else f"<= {goal}",
+                        None if goal is None else _judged(ratio, ratio_cpu) <= goal,
+                        ratio_cpu,
+                    )
                 )
-            )
+            for key, label in (
+                ("bpkit", "bpkit"),
+                ("prealloc", "preallocated"),
+                ("numpy", "plain"),
+            ):
+                per_step = statistics.median(faults[key])
+                goal = "0" if key == "bpkit" else ""
+                ok = per_step == 0 if key == "bpkit" else None
+                rows.append(
+                    Row("step", f"{name}: page faults per step, {label}", per_step, "", goal, ok)
+                )
             if torch is not None:
                 goal = 0.15 if batch <= 4 else (1.0 if largest else 0.8)
                 pt_ratio = _median_ratio(wall["bpkit"], wall["torch"])
@@ -290,7 +406,7 @@ def bench_step(quick: bool) -> list[Row]:
                         pt_ratio,
                         "x",
                         f"<= {goal}",
-                        (pt_cpu if _blas_single_threaded() else pt_ratio) <= goal,
+                        _judged(pt_ratio, pt_cpu) <= goal,
                         pt_cpu,
                     )
                 )

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from bpkit.optim import check_learning_rate
+
 Array = NDArray[np.floating]
 
 
@@ -65,7 +67,7 @@ def gradient_descent(
     iterate is NaN or infinite or lies more than ``blowup`` times farther from ``x0``
     than the scale of the start (``max(1, |x0|)``): the steps overshoot and grow.
     """
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 0:
         raise ValueError(f"steps must be a whole number >= 0; got {steps!r}")
     x = np.array(x0, dtype=np.float64)
@@ -131,18 +133,7 @@ def contraction_factors(hessian: ArrayLike, lr: float) -> Array:
     The error along eigenvector :math:`i` is multiplied by this factor at every step: a
     negative factor flips sign each step (oscillation); magnitude above 1 grows (divergence).
     """
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     stability_threshold(hessian)  # validates the Hessian, with an error in words
     lam = np.linalg.eigvalsh(np.atleast_2d(np.asarray(hessian, dtype=np.float64)))
     return 1.0 - lr * lam
-
-
-def _check_lr(lr: float) -> float:
-    if isinstance(lr, bool) or not isinstance(lr, int | float | np.integer | np.floating):
-        raise TypeError(f"the learning rate must be a number; got {type(lr).__name__}")
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(
-            f"the learning rate must be a positive number; got {lr!r} "
-            "(gradient descent steps *against* the gradient with a step size lr > 0)"
-        )
-    return float(lr)

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bpkit.engine import Value
-
-# The operations whose local derivatives this module knows (the ops of bpkit.engine).
-KNOWN_OPS = ("+", "*", "**k", "exp", "log", "tanh", "sigmoid", "relu")
+from bpkit.engine import local_derivatives as engine_local_derivatives
 
 # CS231n's gate patterns: what an operation does to the gradient arriving from above.
 GATE_PATTERNS = {
@@ -113,27 +111,7 @@ def local_derivatives(node: Value) -> list[float]:
     squared, subtracted from 1); ``sigmoid``: :math:`s(1-s)` with ``s`` the *output*;
     ``relu``: 1 if :math:`a > 0` else 0. A leaf has no operands: ``[]``.
     """
-    op, ps, out = node._op, node._parents, node.data
-    if not ps:
-        return []
-    if op == "+":
-        return [1.0, 1.0]
-    if op == "*":
-        return [ps[1].data, ps[0].data]
-    if op.startswith("**"):
-        k = float(op[2:])
-        return [k * ps[0].data ** (k - 1)]
-    if op == "exp":
-        return [out]
-    if op == "log":
-        return [1.0 / ps[0].data]
-    if op == "tanh":
-        return [1.0 - out * out]
-    if op == "sigmoid":
-        return [out * (1.0 - out)]
-    if op == "relu":
-        return [1.0 if ps[0].data > 0 else 0.0]
-    raise ValueError(f"no local derivative known for the operation {op!r}; known: {KNOWN_OPS}")
+    return list(engine_local_derivatives(node))  # the engine's own table: one source
 
 
 def backward_trace(root: Value) -> tuple[Graph, list[BackwardStep]]:

@@ -12,6 +12,7 @@ from bpkit.activations import (
     get_activation,
     leaky_relu,
     leaky_relu_grad,
+    register_activation,
     relu,
     relu_grad,
     sigmoid,
@@ -20,6 +21,7 @@ from bpkit.activations import (
     tanh_grad,
 )
 from bpkit.engine import Value
+from bpkit.errors import NonFiniteError, ShapeError
 from bpkit.gradcheck import diagnose, gradcheck, numerical_gradient, relative_error
 from bpkit.layers import Activation, Dense, Layer, Parameter
 from bpkit.losses import (
@@ -31,13 +33,24 @@ from bpkit.losses import (
     logsumexp,
     mse,
     mse_grad,
+    register_loss,
     softmax,
     softmax_cross_entropy,
     softmax_cross_entropy_grad,
 )
 from bpkit.model import Sequential, mlp
 from bpkit.normalization import BatchNorm
-from bpkit.optim import SGD, Adagrad, Adam, AdamW, Momentum, Optimizer, RMSProp
+from bpkit.optim import (
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    Momentum,
+    Optimizer,
+    RMSProp,
+    check_learning_rate,
+    register_optimizer,
+)
 from bpkit.residual import Scale, residual_block
 from bpkit.schedules import WarmupCosine
 from bpkit.train import History, TrainingDiverged, train, train_step
@@ -57,11 +70,13 @@ __all__ = [
     "History",
     "Layer",
     "Momentum",
+    "NonFiniteError",
     "Optimizer",
     "Parameter",
     "RMSProp",
     "Scale",
     "Sequential",
+    "ShapeError",
     "TrainingDiverged",
     "Value",
     "WarmupCosine",
@@ -69,6 +84,7 @@ __all__ = [
     "binary_cross_entropy_grad",
     "binary_cross_entropy_with_logits",
     "binary_cross_entropy_with_logits_grad",
+    "check_learning_rate",
     "data",
     "diagnose",
     "get_activation",
@@ -81,6 +97,9 @@ __all__ = [
     "mse",
     "mse_grad",
     "numerical_gradient",
+    "register_activation",
+    "register_loss",
+    "register_optimizer",
     "relative_error",
     "relu",
     "relu_grad",

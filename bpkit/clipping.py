@@ -12,11 +12,14 @@ cannot make a vanishing gradient larger.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 import numpy as np
 
+from bpkit.errors import NonFiniteError
 from bpkit.layers import Layer, Parameter
+from bpkit.optim import check_positive
 
 
 def _params(target: Layer | Iterable[Parameter]) -> list[Parameter]:
@@ -30,9 +33,22 @@ def _params(target: Layer | Iterable[Parameter]) -> list[Parameter]:
     return params
 
 
+def _scaled_norm(params: list[Parameter]) -> tuple[float, float]:
+    r"""``(m, r)`` with :math:`\lVert g\rVert = m\,r`: ``m`` the largest entry in absolute
+    value, ``r`` the norm of :math:`g/m`. Squaring :math:`g/m` (every entry at most 1)
+    cannot overflow, where squaring a large finite ``g`` would: :math:`(10^{200})^2`."""
+    m = max((float(np.max(np.abs(p.grad))) for p in params if p.grad.size), default=0.0)
+    if m == 0 or not np.isfinite(m):
+        return m, 1.0
+    r = math.sqrt(sum(float(np.sum(np.square(p.grad / m))) for p in params))
+    return m, r
+
+
 def global_grad_norm(target: Layer | Iterable[Parameter]) -> float:
-    r""":math:`\sqrt{\sum_j \lVert g_j\rVert_F^2}` over every parameter's gradient."""
-    return float(np.sqrt(sum(float(np.sum(p.grad * p.grad)) for p in _params(target))))
+    r""":math:`\sqrt{\sum_j \lVert g_j\rVert_F^2}` over every parameter's gradient (``inf``
+    only if the norm itself is beyond the largest float, about 1.8e308)."""
+    m, r = _scaled_norm(_params(target))
+    return m * r
 
 
 def clip_grad_norm(target: Layer | Iterable[Parameter], max_norm: float) -> float:
@@ -41,21 +57,18 @@ def clip_grad_norm(target: Layer | Iterable[Parameter], max_norm: float) -> floa
     ``target`` is a model or ``model.parameters()``. Returns the global norm **before**
     clipping, so a training loop can log how often and how hard it clipped.
     """
-    if not isinstance(max_norm, int | float | np.floating) or not np.isfinite(max_norm):
-        raise ValueError(f"max_norm must be a finite number; got {max_norm!r}")
-    if max_norm <= 0:
-        raise ValueError(f"max_norm must be positive; got {max_norm}")
+    max_norm = check_positive("max_norm", max_norm)
     params = _params(target)
     if not params:
         raise ValueError("there are no parameters to clip")
-    norm = global_grad_norm(params)
-    if not np.isfinite(norm):
-        raise ValueError(
-            f"the gradient norm is {norm}: the gradients already hold NaN or inf, and no "
-            "rescaling can repair them. Clip earlier, or lower the learning rate."
+    m, r = _scaled_norm(params)
+    if not np.isfinite(m):
+        raise NonFiniteError(
+            f"the gradients hold NaN or inf (largest entry {m}), and no rescaling can repair "
+            "them. Clip earlier, or lower the learning rate."
         )
-    if norm > max_norm:
-        factor = max_norm / norm
+    if m * r > max_norm:  # m * r may be inf when the norm is beyond a float: still clip
+        factor = (max_norm / m) / r  # c / ||g||, formed without ||g|| itself
         for p in params:
             p.grad[...] *= factor  # one factor for all: the direction is kept
-    return norm
+    return m * r

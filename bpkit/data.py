@@ -32,6 +32,10 @@ def two_moons(
     n: int, noise: float = 0.1, rng: np.random.Generator | int | None = None
 ) -> tuple[Array, Array]:
     """Two interleaving half circles: ``X`` (n, 2), labels ``y`` (n, 1) in {0, 1}."""
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
+        raise ValueError(f"two_moons needs a whole number n >= 2 of points; got {n!r}")
+    if not (np.isfinite(noise) and noise >= 0):
+        raise ValueError(f"noise is a standard deviation: finite and >= 0; got {noise!r}")
     gen = as_generator(rng, "two_moons")
     n0 = n // 2
     t0 = gen.uniform(0, np.pi, n0)

@@ -13,13 +13,15 @@ Shapes, one row per example (the convention of every bpkit layer):
 
 from __future__ import annotations
 
+import numbers
 from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from bpkit.layers import Array, as_generator
+from bpkit.errors import ShapeError
+from bpkit.layers import Array, as_generator, float_dtype
 
 IMAGE_SHAPE = (8, 8)
 N_CLASSES = 10
@@ -41,6 +43,7 @@ def load_digits(dtype: np.dtype | type = np.float64) -> tuple[Array, NDArray[np.
     Scaling the inputs to :math:`[0, 1]` keeps the first layer's pre-activations
     :math:`Z = XW^\top + b` of order one under Xavier or He initialisation.
     """
+    dtype = float_dtype(dtype, "load_digits")  # an integer type would round x to 0 or 1
     pixels, labels = load_digits_raw()
     return (pixels / MAX_PIXEL).astype(dtype), labels
 
@@ -86,12 +89,12 @@ def train_val_test_split(
     """
     X, y = np.asarray(X), np.asarray(y)
     if X.ndim == 0 or y.ndim != 1 or X.shape[0] != y.shape[0]:
-        raise ValueError(
+        raise ShapeError(
             f"X must have one row per label: got X of shape {X.shape} and y of shape {y.shape} "
             "(y must be 1-D, one integer label per row of X)"
         )
     for name, frac in (("val", val), ("test", test)):
-        if not isinstance(frac, int | float) or not 0 < frac < 1:
+        if isinstance(frac, bool) or not isinstance(frac, numbers.Real) or not 0 < frac < 1:
             raise ValueError(f"{name} must be a fraction strictly between 0 and 1; got {frac!r}")
     if val + test >= 1:
         raise ValueError(
@@ -108,4 +111,14 @@ def train_val_test_split(
         parts[1].append(idx[:n_val])
         parts[2].append(idx[n_val : n_val + n_test])
     train_idx, val_idx, test_idx = (gen.permutation(np.concatenate(p)) for p in parts)
+    largest = int(np.unique(y, return_counts=True)[1].max())
+    for part, arg, idx in (
+        ("validation", f"val={val}", val_idx),
+        ("test", f"test={test}", test_idx),
+    ):
+        if idx.size == 0:
+            raise ValueError(
+                f"the {part} part would be empty: {arg} of each class (at most {largest} "
+                "examples) rounds to 0. Give more data or a larger fraction."
+            )
     return Split(X[train_idx], y[train_idx], X[val_idx], y[val_idx], X[test_idx], y[test_idx])

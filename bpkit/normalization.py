@@ -34,7 +34,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bpkit.layers import Array, Layer, Parameter
+from bpkit.errors import ShapeError
+from bpkit.layers import Array, Layer, Parameter, _gradient_shape_error
+from bpkit.optim import check_positive
 
 
 class LayerNorm(Layer):
@@ -50,9 +52,7 @@ class LayerNorm(Layer):
                 f"LayerNorm needs the number of features d >= 2 (a single feature normalises "
                 f"to 0); got {d!r}"
             )
-        if not eps > 0:
-            raise ValueError(f"eps must be positive; got {eps!r}")
-        self.d, self.eps = int(d), float(eps)
+        self.d, self.eps = int(d), check_positive("eps", eps)
         self.gamma = np.ones(self.d, dtype=dtype)
         self.beta = np.zeros(self.d, dtype=dtype)
         self.dgamma = np.zeros_like(self.gamma)
@@ -60,29 +60,36 @@ class LayerNorm(Layer):
         self.Xhat: Array | None = None
         self.inv_std: Array | None = None
 
-    def forward(self, X: ArrayLike) -> Array:
+    def _normalize(self, X: ArrayLike) -> tuple[Array, Array]:
+        """``(x-hat, s)`` for ``X``: each row shifted to mean 0 and scaled to variance 1."""
         X = np.asarray(X, dtype=self.gamma.dtype)
         if X.ndim != 2 or X.shape[1] != self.d:
-            raise ValueError(
+            raise ShapeError(
                 f"LayerNorm({self.d}) expects X of shape (batch, {self.d}); got shape {X.shape}"
             )
         mu = X.mean(axis=1, keepdims=True)
         var = X.var(axis=1, keepdims=True)
-        self.inv_std = 1.0 / np.sqrt(var + self.eps)  # cached: s = 1/sqrt(var + eps)
-        self.Xhat = (X - mu) * self.inv_std  # cached: x-hat, needed by every gradient
+        inv_std = 1.0 / np.sqrt(var + self.eps)  # s = 1/sqrt(var + eps)
+        return (X - mu) * inv_std, inv_std
+
+    def forward(self, X: ArrayLike) -> Array:
+        self.Xhat, self.inv_std = self._normalize(X)  # cached: needed by every gradient
         return self.gamma * self.Xhat + self.beta
 
-    def backward(self, dY: Array) -> Array:
+    def predict(self, X: ArrayLike) -> Array:
+        return self.gamma * self._normalize(X)[0] + self.beta
+
+    def backward(self, dY: Array, *, input_grad: bool = True) -> Array | None:
         if self.Xhat is None or self.inv_std is None:
             raise RuntimeError("call forward before backward: LayerNorm has no cached x-hat")
+        dY = np.asarray(dY)
         if dY.shape != self.Xhat.shape:
-            raise ValueError(
-                f"LayerNorm({self.d}).backward expects dY of shape {self.Xhat.shape}; "
-                f"got shape {dY.shape}"
-            )
+            raise _gradient_shape_error(repr(self), self.Xhat.shape, dY.shape)
         # dL/dgamma, dL/dbeta: y = gamma * x-hat + beta, summed over the batch
         self.dgamma[...] = np.sum(dY * self.Xhat, axis=0)
         self.dbeta[...] = np.sum(dY, axis=0)
+        if not input_grad:
+            return None
         # dL/dx-hat = dL/dy * gamma
         g = dY * self.gamma
         # dL/dx: the direct path, minus the path through the mean, minus the path
@@ -182,7 +189,7 @@ class BatchNorm(Layer):
     def forward(self, X: ArrayLike) -> Array:
         X = np.asarray(X, dtype=self.gamma.dtype)
         if X.ndim != 2 or X.shape[1] != self.d:
-            raise ValueError(
+            raise ShapeError(
                 f"BatchNorm({self.d}) expects X of shape (batch, {self.d}); got shape {X.shape}"
             )
         n = X.shape[0]
@@ -204,14 +211,22 @@ class BatchNorm(Layer):
         self.cached_training = self.training
         return self.gamma * self.Xhat + self.beta
 
+    def predict(self, X: ArrayLike) -> Array:
+        """A prediction uses the evaluation form, whatever the mode: the running averages,
+        one row at a time if need be; nothing is cached and the averages do not move."""
+        X = np.asarray(X, dtype=self.gamma.dtype)
+        if X.ndim != 2 or X.shape[1] != self.d:
+            raise ShapeError(
+                f"BatchNorm({self.d}) expects X of shape (batch, {self.d}); got shape {X.shape}"
+            )
+        inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
+        return self.gamma * ((X - self.running_mean) * inv_std) + self.beta
+
     def backward(self, dY: Array, *, input_grad: bool = True) -> Array | None:
         if self.Xhat is None or self.inv_std is None:
             raise RuntimeError("call forward before backward: BatchNorm has no cached x-hat")
         if dY.shape != self.Xhat.shape:
-            raise ValueError(
-                f"BatchNorm({self.d}).backward expects dY of shape {self.Xhat.shape}; "
-                f"got shape {dY.shape}"
-            )
+            raise _gradient_shape_error(repr(self), self.Xhat.shape, dY.shape)
         # dL/dgamma, dL/dbeta: y = gamma * x-hat + beta, summed over the batch
         self.dgamma[...] = np.sum(dY * self.Xhat, axis=0)
         self.dbeta[...] = np.sum(dY, axis=0)
@@ -234,6 +249,9 @@ class BatchNorm(Layer):
             Parameter("gamma", self.gamma, self.dgamma),
             Parameter("beta", self.beta, self.dbeta),
         ]
+
+    def buffers(self) -> list[Array]:
+        return [self.running_mean, self.running_var]
 
     def __repr__(self) -> str:
         return f"BatchNorm({self.d})"

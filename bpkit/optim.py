@@ -20,45 +20,90 @@ the backward pass, and ``opt.step()``.
   (Loshchilov and Hutter, 2019) decouples it: the decay :math:`\eta\lambda\theta` is
   added to Adam's step, outside the moving averages. For SGD the two are the same update;
   for Adam they are not, because Adam divides :math:`\lambda\theta` by :math:`\sqrt{\hat s}`.
+
+``OPTIMIZERS`` maps a name to each class (:func:`register_optimizer`); the tests check
+every registered optimizer against its textbook update rule. The hyperparameter checks
+(:func:`check_learning_rate`, :func:`check_positive`, :func:`check_fraction`,
+:func:`check_flag`) are the ones every part of the course uses; each error names the
+hyperparameter that is wrong.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+import numbers
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
-from bpkit.layers import Parameter
+from bpkit.layers import Layer, Parameter
 
 
-def _check_rate(name: str, value: float, upper: float | None = None) -> float:
-    if not isinstance(value, int | float | np.floating) or not np.isfinite(value):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    if value <= 0:
-        raise ValueError(
-            f"the {name} must be positive; got {value}. A zero rate never moves the "
-            "parameters and a negative one climbs the loss instead of descending it."
-        )
-    if upper is not None and value >= upper:
-        raise ValueError(f"{name} must be below {upper}; got {value}")
+# ---------------------------------------------------------------- hyperparameter checks
+def _real(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number; got {type(value).__name__} {value!r}")
     return float(value)
 
 
-def _check_decay(value: float) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not np.isfinite(value)
-        or value < 0
-    ):
+def check_positive(name: str, value: Any) -> float:
+    """``value`` as a float if it is a finite real number above 0 (numpy scalars too);
+    otherwise a ``TypeError`` (not a number) or ``ValueError`` naming ``name``."""
+    x = _real(name, value)
+    if not (math.isfinite(x) and x > 0):
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    return x
+
+
+def check_learning_rate(lr: Any, name: str = "the learning rate") -> float:
+    """The learning rate :math:`\\eta > 0` as a float, or an error that says why not."""
+    x = _real(name, lr)
+    if not (math.isfinite(x) and x > 0):
         raise ValueError(
-            f"weight_decay must be a finite number >= 0 (0 turns it off); got {value!r}"
+            f"{name} must be a positive number; got {lr!r}. Gradient descent steps against "
+            "the gradient by lr times its length: a zero rate never moves the parameters "
+            "and a negative one climbs the loss instead of descending it."
         )
-    return float(value)
+    return x
 
 
+def check_fraction(name: str, value: Any) -> float:
+    """``value`` in :math:`[0, 1)` as a float (a momentum, a decay rate such as beta1)."""
+    x = _real(name, value)
+    if not 0 <= x < 1:
+        raise ValueError(f"{name} must be in [0, 1); got {value!r}")
+    return x
+
+
+def check_flag(name: str, value: Any) -> bool:
+    """``True`` or ``False`` (numpy's too); anything else, even a string, is refused."""
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    raise TypeError(f"{name} must be True or False; got {type(value).__name__} {value!r}")
+
+
+def check_nonnegative(name: str, value: Any) -> float:
+    """``value`` as a float if it is a finite real number >= 0 (a weight decay)."""
+    x = _real(name, value)
+    if not (math.isfinite(x) and x >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0 (0 turns it off); got {value!r}")
+    return x
+
+
+def _check_rate(name: str, value: Any, upper: float | None = None) -> float:
+    """The former private check, kept for code written against it."""
+    x = check_learning_rate(value) if name == "learning rate" else check_positive(name, value)
+    if upper is not None and x >= upper:
+        raise ValueError(f"{name} must be below {upper}; got {value!r}")
+    return x
+
+
+# ---------------------------------------------------------------- the optimizers
 class Optimizer:
-    r"""Base class: holds the parameters, the learning rate ``lr`` and ``weight_decay``.
+    r"""Base class: holds the parameters, the learning rate ``lr`` (checked when set) and
+    ``weight_decay``.
 
     ``weight_decay`` :math:`\lambda \ge 0` is L2 regularisation: the loss the optimizer
     descends is :math:`L + \tfrac\lambda2 \lVert\theta\rVert^2`, whose gradient is
@@ -77,8 +122,13 @@ class Optimizer:
                     "optimizers take model.parameters() (bpkit Parameter tuples); "
                     f"got {type(p).__name__}"
                 )
-        self.lr = _check_rate("learning rate", lr)
-        self.weight_decay = _check_decay(weight_decay)
+        if len({id(p.value) for p in self.params}) < len(self.params):
+            raise ValueError(
+                "the same array is listed twice in the parameters: it would be updated twice"
+            )
+        self.lr = lr
+        self.weight_decay = check_nonnegative("weight_decay", weight_decay)
+        self._checked: weakref.ref | None = None  # the model check_model last accepted
 
     def gradient(self, p: Parameter) -> np.ndarray:
         r"""The gradient the update uses: :math:`g + \lambda\theta` (just :math:`g` when
@@ -91,6 +141,14 @@ class Optimizer:
             return p.grad
         return p.grad + self.weight_decay * p.value
 
+    @property
+    def lr(self) -> float:
+        return self._lr
+
+    @lr.setter
+    def lr(self, value: float) -> None:
+        self._lr = check_learning_rate(value)
+
     def zero_grad(self) -> None:
         for p in self.params:
             p.grad.fill(0.0)
@@ -98,7 +156,55 @@ class Optimizer:
     def step(self) -> None:
         raise NotImplementedError
 
+    def check_model(self, model: Layer) -> None:
+        """Refuse, in words, to train ``model`` with this optimizer unless it holds exactly
+        ``model``'s parameter arrays. Otherwise the steps would update arrays the model
+        does not use, and nothing would train. Checked fully once per model (the training
+        step calls this every step); a weight assigned later (``layer.W = ...``) is copied
+        into the same array, so it stays checked."""
+        if self._checked is not None and self._checked() is model:
+            return
+        mine = {(id(p.value), id(p.grad)) for p in self.params}
+        theirs = {(id(p.value), id(p.grad)) for p in model.parameters()}
+        if mine != theirs:
+            raise ValueError(
+                f"this optimizer holds {len(mine - theirs)} of its {len(mine)} parameter "
+                "arrays apart from the model's, so its steps would not train the model. It "
+                "was built on another model, or on a copy (a model and an optimizer pickled "
+                "or deep-copied separately are two copies), or the model's layers changed "
+                "since. Build it on this model: e.g. SGD(model.parameters(), lr=...)."
+            )
+        self._checked = weakref.ref(model)
 
+    def _state(self, p: Parameter) -> np.ndarray:
+        """A zero array for per-parameter state (velocity, moments): the parameter's shape,
+        at least float32, so that float16 weights do not overflow their squared gradients."""
+        return np.zeros(p.value.shape, np.promote_types(p.value.dtype, np.float32))
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_checked"] = None  # a weak reference is not copied: check again
+        return state
+
+
+OPTIMIZERS: dict[str, type[Optimizer]] = {}
+
+
+def register_optimizer(name: str) -> Callable[[type[Optimizer]], type[Optimizer]]:
+    """Class decorator: ``@register_optimizer("sgd")`` adds the class to ``OPTIMIZERS``."""
+
+    def add(cls: type[Optimizer]) -> type[Optimizer]:
+        if not (isinstance(cls, type) and issubclass(cls, Optimizer)):
+            raise TypeError(f"register_optimizer takes an Optimizer subclass; got {cls!r}")
+        if name in OPTIMIZERS and OPTIMIZERS[name] is not cls:
+            raise ValueError(f"an optimizer named {name!r} is registered already")
+        OPTIMIZERS[name] = cls
+        return cls
+
+    return add
+
+
+@register_optimizer("sgd")
 class SGD(Optimizer):
     r"""Plain gradient descent: :math:`\theta \leftarrow \theta - \eta\, \nabla_\theta L`.
 
@@ -107,19 +213,26 @@ class SGD(Optimizer):
     regularisation and decoupled weight decay (they differ only for adaptive methods).
     """
 
+    def __init__(
+        self, params: Iterable[Parameter], lr: float, *, weight_decay: float = 0.0
+    ) -> None:
+        super().__init__(params, lr, weight_decay=weight_decay)
+        self.scaled = [np.empty_like(p.grad) for p in self.params]  # room for lr * g
+
     def step(self) -> None:
         lr = self.lr
-        for p in self.params:
+        for p, scaled in zip(self.params, self.scaled, strict=True):
+            np.multiply(self.gradient(p), lr, out=scaled)  # lr * g, into an array kept for it
             value = p.value
-            value -= lr * self.gradient(p)  # in place: the layer sees the new weights
+            value -= scaled  # in place: the layer sees the new weights
 
 
+@register_optimizer("momentum")
 class Momentum(Optimizer):
     r"""Gradient descent with momentum (heavy ball), optionally Nesterov.
 
     :math:`v \leftarrow \mu v + g`; then :math:`\theta \leftarrow \theta - \eta v`
     (classical) or :math:`\theta \leftarrow \theta - \eta (g + \mu v)` (Nesterov).
-    With ``weight_decay`` :math:`\lambda`, :math:`g` is :math:`\nabla L + \lambda\theta`.
     """
 
     def __init__(
@@ -132,11 +245,9 @@ class Momentum(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay=weight_decay)
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1); got {momentum}")
-        self.momentum = float(momentum)
-        self.nesterov = bool(nesterov)
-        self.velocity = [np.zeros_like(p.value) for p in self.params]
+        self.momentum = check_fraction("momentum", momentum)
+        self.nesterov = check_flag("nesterov", nesterov)
+        self.velocity = [self._state(p) for p in self.params]
 
     def step(self) -> None:
         mu = self.momentum
@@ -150,24 +261,7 @@ class Momentum(Optimizer):
                 p.value[...] -= self.lr * v
 
 
-def _check_eps(value: float) -> float:
-    if not isinstance(value, int | float | np.floating) or not np.isfinite(value) or value <= 0:
-        raise ValueError(
-            f"eps must be a positive finite number (it keeps g / (sqrt(s) + eps) finite "
-            f"where s = 0); got {value!r}"
-        )
-    return float(value)
-
-
-def _check_average(name: str, value: float) -> float:
-    if not isinstance(value, int | float | np.floating) or not 0 <= value < 1:
-        raise ValueError(
-            f"{name} must be in [0, 1) (the weight a moving average keeps on its past); "
-            f"got {value!r}"
-        )
-    return float(value)
-
-
+@register_optimizer("adagrad")
 class Adagrad(Optimizer):
     r"""Adagrad (Duchi, Hazan and Singer, 2011): a step size per coordinate.
 
@@ -191,16 +285,17 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay=weight_decay)
-        self.eps = _check_eps(eps)
-        self.s = [np.zeros_like(p.value) for p in self.params]
+        self.eps = check_positive("eps", eps)
+        self.s = [self._state(p) for p in self.params]
 
     def step(self) -> None:
         for p, s in zip(self.params, self.s, strict=True):
-            g = self.gradient(p)
+            g = self.gradient(p).astype(s.dtype, copy=False)
             s += g * g  # the running sum of squared gradients
             p.value[...] -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
+@register_optimizer("rmsprop")
 class RMSProp(Optimizer):
     r"""RMSProp (Tieleman and Hinton, 2012): Adagrad with a moving average instead of a sum.
 
@@ -227,19 +322,20 @@ class RMSProp(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay=weight_decay)
-        self.rho = _check_average("rho", rho)
-        self.eps = _check_eps(eps)
-        self.s = [np.zeros_like(p.value) for p in self.params]
+        self.rho = check_fraction("rho", rho)
+        self.eps = check_positive("eps", eps)
+        self.s = [self._state(p) for p in self.params]
 
     def step(self) -> None:
         rho = self.rho
         for p, s in zip(self.params, self.s, strict=True):
-            g = self.gradient(p)
+            g = self.gradient(p).astype(s.dtype, copy=False)
             s *= rho
             s += (1.0 - rho) * g * g  # moving average of squared gradients
             p.value[...] -= self.lr * g / (np.sqrt(s) + self.eps)
 
 
+@register_optimizer("adam")
 class Adam(Optimizer):
     r"""Adam (Kingma and Ba, 2015): RMSProp plus momentum, both averages bias-corrected.
 
@@ -251,6 +347,9 @@ class Adam(Optimizer):
     With ``weight_decay`` :math:`\lambda` (L2), :math:`g = \nabla L + \lambda\theta` enters
     both averages, so the decay is divided by :math:`\sqrt{\hat s}` like the rest of the
     gradient: weights with large gradients are decayed less. :class:`AdamW` avoids that.
+
+    ``m`` and ``s`` are kept in at least float32: in float16, :math:`g^2` overflows for
+    :math:`|g| > 256` and the default :math:`\epsilon = 10^{-8}` rounds to 0.
     """
 
     def __init__(
@@ -264,21 +363,19 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ) -> None:
         super().__init__(params, lr, weight_decay=weight_decay)
-        for name, beta in (("beta1", beta1), ("beta2", beta2)):
-            if not 0 <= beta < 1:
-                raise ValueError(f"{name} must be in [0, 1); got {beta}")
-        self.beta1, self.beta2 = float(beta1), float(beta2)
-        self.eps = _check_rate("eps", eps)
+        self.beta1 = check_fraction("beta1", beta1)
+        self.beta2 = check_fraction("beta2", beta2)
+        self.eps = check_positive("eps", eps)
         self.t = 0
-        self.m = [np.zeros_like(p.value) for p in self.params]
-        self.s = [np.zeros_like(p.value) for p in self.params]
+        self.m = [self._state(p) for p in self.params]
+        self.s = [self._state(p) for p in self.params]
 
     def step(self) -> None:
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         c1, c2 = 1.0 - b1**self.t, 1.0 - b2**self.t  # bias corrections
         for p, m, s in zip(self.params, self.m, self.s, strict=True):
-            g = self.gradient(p)
+            g = self.gradient(p).astype(m.dtype, copy=False)
             m *= b1
             m += (1.0 - b1) * g
             s *= b2
@@ -286,6 +383,7 @@ class Adam(Optimizer):
             p.value[...] -= self.lr * (m / c1) / (np.sqrt(s / c2) + self.eps)
 
 
+@register_optimizer("adamw")
 class AdamW(Adam):
     r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019).
 

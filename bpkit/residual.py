@@ -27,7 +27,16 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bpkit.layers import Activation, Array, Dense, Layer, Parameter, as_generator
+from bpkit.errors import ShapeError
+from bpkit.layers import (
+    Activation,
+    Array,
+    Dense,
+    Layer,
+    Parameter,
+    _gradient_shape_error,
+    as_generator,
+)
 from bpkit.model import Sequential
 
 
@@ -44,36 +53,41 @@ class Residual(Layer):
         self.inner = inner
         self.shape: tuple[int, ...] | None = None
 
-    def forward(self, X: ArrayLike) -> Array:
-        X = np.asarray(X)
-        F = self.inner.forward(X)
+    def _add(self, X: Array, F: Array) -> Array:
         if F.shape != X.shape:
-            raise ValueError(
+            raise ShapeError(
                 f"Residual needs an inner layer that keeps the shape: X has shape {X.shape} "
                 f"but {self.inner!r} returned shape {F.shape}; X + F(X) is undefined"
             )
-        self.shape = X.shape
         return X + F
 
-    def backward(self, dY: Array) -> Array:
+    def forward(self, X: ArrayLike) -> Array:
+        X = np.asarray(X)
+        Y = self._add(X, self.inner.forward(X))
+        self.shape = X.shape
+        return Y
+
+    def predict(self, X: ArrayLike) -> Array:
+        X = np.asarray(X)
+        return self._add(X, self.inner.predict(X))
+
+    def backward(self, dY: Array, *, input_grad: bool = True) -> Array | None:
         if self.shape is None:
             raise RuntimeError("call forward before backward: Residual has no cached input")
+        dY = np.asarray(dY)
         if dY.shape != self.shape:
-            raise ValueError(
-                f"Residual.backward expects dY of shape {self.shape} (the shape of Y); "
-                f"got shape {dY.shape}"
-            )
+            raise _gradient_shape_error("Residual", self.shape, dY.shape)
+        dF = self.inner.backward(dY, input_grad=input_grad)  # fills the inner parameters
+        if not input_grad:
+            return None
         # dL/dX = dL/dY . dY/dX with dY/dX = I + dF/dX: the skip path plus the inner path
-        return dY + self.inner.backward(dY)
-
-    def train(self, mode: bool = True) -> Residual:
-        """Switch this block and ``inner`` to training mode (``False``: evaluation mode)."""
-        super().train(mode)
-        self.inner.train(mode)
-        return self
+        return dY + dF
 
     def parameters(self) -> list[Parameter]:
         return self.inner.parameters()
+
+    def children(self) -> list[Layer]:
+        return [self.inner]
 
     def __repr__(self) -> str:
         return f"Residual({self.inner!r})"
@@ -100,13 +114,14 @@ class Scale(Layer):
         self.X = np.asarray(X, dtype=self.alpha.dtype)  # cached: d-alpha needs X
         return self.alpha[0] * self.X
 
+    def predict(self, X: ArrayLike) -> Array:
+        return self.alpha[0] * np.asarray(X, dtype=self.alpha.dtype)
+
     def backward(self, dY: Array, *, input_grad: bool = True) -> Array | None:
         if self.X is None:
             raise RuntimeError("call forward before backward: Scale has no cached input")
         if dY.shape != self.X.shape:
-            raise ValueError(
-                f"Scale.backward expects dY of shape {self.X.shape}; got shape {dY.shape}"
-            )
+            raise _gradient_shape_error("Scale", self.X.shape, dY.shape)
         # dL/d-alpha = sum over every entry of dL/dY * dY/d-alpha, and dY/d-alpha = X
         self.dalpha[0] = np.vdot(dY, self.X)
         # dL/dX = dL/dY * alpha

@@ -23,18 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from bpkit.optim import Optimizer
+from bpkit.optim import Optimizer, check_learning_rate, check_positive
 
 
 def _positive(name: str, value: Any) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float | np.integer | np.floating)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)
+    return check_positive(name, value)  # the one check every hyperparameter goes through
 
 
 def _factor(name: str, value: Any) -> float:
@@ -68,7 +61,8 @@ class StepDecay:
     def __post_init__(self) -> None:
         _positive("lr0", self.lr0)
         _factor("factor", self.factor)
-        if isinstance(self.every, bool) or not isinstance(self.every, int) or self.every < 1:
+        every = self.every
+        if isinstance(every, bool) or not isinstance(every, int | np.integer) or every < 1:
             raise ValueError(f"every must be a whole number of epochs >= 1; got {self.every!r}")
 
     def __call__(self, epoch: int) -> float:
@@ -159,9 +153,9 @@ def schedule_callback(
         raise TypeError(f"schedule must be callable as schedule(epoch); got {schedule!r}")
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"optimizer must be a bpkit Optimizer; got {type(optimizer).__name__}")
-    optimizer.lr = _positive("schedule(0)", schedule(0))
+    optimizer.lr = check_learning_rate(schedule(0), "schedule(0)")
 
     def callback(epoch: int, history: Any) -> None:
-        optimizer.lr = _positive(f"schedule({epoch + 1})", schedule(epoch + 1))
+        optimizer.lr = check_learning_rate(schedule(epoch + 1), f"schedule({epoch + 1})")
 
     return callback

@@ -9,7 +9,12 @@ One step on a batch ``(X, Y)``::
 
 :func:`train_step` computes ``L`` and ``loss_grad(out, Y)`` together in one pass
 (:func:`bpkit.losses.get_loss_and_grad`: the same numbers, computed once) and skips the
-gradient with respect to the data ``X``, which no update needs.
+gradient with respect to the data ``X``, which no update needs
+(``backward(..., input_grad=False)``, part of every layer's contract).
+
+:func:`train` refuses what would make its result meaningless before it starts (NaN in
+the data or the weights, an optimizer that holds another model's arrays), and tells
+divergence (finite numbers that training made overflow) from broken data.
 """
 
 from __future__ import annotations
@@ -20,14 +25,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import ArrayLike
 
-from bpkit.layers import Dense, Layer, as_generator
+from bpkit.errors import NonFiniteError, ShapeError, count_non_finite
+from bpkit.layers import Layer, as_generator
 from bpkit.losses import get_loss_and_grad
-from bpkit.model import Sequential
 from bpkit.optim import Optimizer
 
 
 class TrainingDiverged(FloatingPointError):
-    """The loss became NaN or infinite during training."""
+    """The loss became NaN or infinite during training, from finite data and weights."""
 
 
 @dataclass
@@ -46,18 +51,35 @@ class History:
 
 
 def train_step(model: Layer, X, Y, loss: str, optimizer: Optimizer) -> float:
-    """One gradient-descent step on the batch ``(X, Y)``; returns the loss before the step."""
+    """One gradient-descent step on the batch ``(X, Y)``; returns the loss before the step.
+
+    The data is not scanned for NaN or infinity (that would cost a pass over ``X`` every
+    step; :func:`train` checks it once): a bad entry is named, as the data's fault, by the
+    first loss it makes non-finite, at the latest one step later."""
+    optimizer.check_model(model)  # its arrays must be the model's, or nothing would train
     loss_and_grad = get_loss_and_grad(loss)
     out = model.forward(X)  # forward pass
-    value, dout = loss_and_grad(out, Y)  # the loss L and dL/d(out)
-    # Backward pass: fills every dW, db. dL/dX of the data is not needed for an update,
-    # so bpkit's own Sequential and Dense skip that matrix multiply.
-    if type(model).backward in (Sequential.backward, Dense.backward):
-        model.backward(dout, input_grad=False)
-    else:
-        model.backward(dout)
+    try:
+        value, dout = loss_and_grad(out, Y)  # the loss L and dL/d(out)
+    except NonFiniteError:
+        _check_data(X, Y)  # NaN in the data is the data's fault, not training's
+        raise
+    # Backward pass: fills every dW, db. dL/dX of the data is not needed for an update.
+    model.backward(dout, input_grad=False)
     optimizer.step()  # W <- W - lr * dW (or Momentum, Adam)
     return value
+
+
+def _check_data(X: np.ndarray, Y: np.ndarray) -> None:
+    """Refuse NaN or infinity in the data, in words that do not blame the training."""
+    for name, data in (("X", np.asarray(X)), ("Y", np.asarray(Y))):
+        if data.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must hold real numbers; got an array of dtype {data.dtype}")
+        if data.dtype.kind == "f" and not np.all(np.isfinite(data)):
+            raise NonFiniteError(
+                f"the training data {name} contains {count_non_finite(data)}: the data "
+                "itself is broken (not the training). Remove or fill in those entries."
+            )
 
 
 def train(
@@ -80,54 +102,78 @@ def train(
     ``progress=True`` shows a progress bar (tqdm.auto: a widget in Jupyter);
     ``progress="text"`` a plain-text bar on stdout, which also reads well in a static page.
     ``callback(epoch, history)`` runs after every epoch, e.g. to record validation
-    accuracy in ``history.metrics``; if it returns ``True``, training stops there (see
-    :class:`EarlyStopping`).
+    accuracy in ``history.metrics``; it returns ``True`` to stop training there (see
+    :class:`EarlyStopping`), or ``None``/``False`` to go on (anything else is refused).
 
-    Raises :class:`TrainingDiverged` as soon as the loss is NaN or infinite.
+    Every epoch runs in training mode (``model.train()`` at its start), so a callback may
+    switch to ``model.eval()`` to measure; predictions with ``model.predict`` need neither.
+    Refuses NaN or infinity in ``X``, ``Y`` or the starting weights. Raises
+    :class:`TrainingDiverged` as soon as the loss is NaN or infinite.
     """
     X, Y = np.asarray(X), np.asarray(Y)
+    _check_data(X, Y)
     n = X.shape[0] if X.ndim else 0
     if n == 0:
         raise ValueError("the training set is empty: X has no rows")
-    if Y.shape[0] != n:
-        raise ValueError(f"X has {n} rows but Y has {Y.shape[0]}: one target per example")
-    if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive whole number; got {epochs!r}")
-    if batch_size is None:
-        batch_size = n
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive whole number; got {batch_size!r}")
+    if Y.ndim == 0 or Y.shape[0] != n:
+        rows = Y.shape[0] if Y.ndim else "no rows (a single number)"
+        raise ShapeError(f"X has {n} rows but Y has {rows}: one target per example")
+    epochs = _whole("epochs", epochs)
+    batch_size = n if batch_size is None else _whole("batch_size", batch_size)
     gen = as_generator(rng, "train with mini-batches") if batch_size < n else None
+    optimizer.check_model(model)
+    for p in model.parameters():
+        if not np.all(np.isfinite(p.value)):
+            raise NonFiniteError(
+                f"the model's parameter {p.name} holds {count_non_finite(p.value)} before "
+                "training starts (a previous run diverged?): build the model again"
+            )
 
     history = History()
     epoch_iter = _progress_bar(epochs, progress) if progress else range(epochs)
-    for epoch in epoch_iter:
-        order = gen.permutation(n) if gen is not None else np.arange(n)
-        total = 0.0
-        for start in range(0, n, batch_size):
-            idx = order[start : start + batch_size]
-            try:
-                # An overflow means the run is diverging: stop and say so in words.
-                with np.errstate(over="raise", invalid="raise"):
-                    value = train_step(model, X[idx], Y[idx], loss, optimizer)
-            except FloatingPointError as exc:
-                raise _diverged(epoch, optimizer) from exc
-            except ValueError as exc:
-                if "NaN" in str(exc) or "infinite" in str(exc):
+    try:
+        for epoch in epoch_iter:
+            model.train()  # batch statistics, not running averages, while fitting
+            order = gen.permutation(n) if gen is not None else np.arange(n)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                try:
+                    # An overflow means the run is diverging: stop and say so in words.
+                    with np.errstate(over="raise", invalid="raise"):
+                        value = train_step(model, X[idx], Y[idx], loss, optimizer)
+                except (FloatingPointError, NonFiniteError) as exc:
                     raise _diverged(epoch, optimizer) from exc
-                raise
-            if not np.isfinite(value):
-                raise _diverged(epoch, optimizer)
-            history.step_loss.append(value)
-            total += value * len(idx)
-        history.loss.append(total / n)
+                if not np.isfinite(value):
+                    raise _diverged(epoch, optimizer)
+                history.step_loss.append(value)
+                total += value * len(idx)
+            history.loss.append(total / n)
+            if progress:
+                epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
+            if callback is not None and _stop(callback(epoch, history)):
+                break
+    finally:
         if progress:
-            epoch_iter.set_postfix(loss=f"{history.loss[-1]:.4g}", refresh=False)
-        if callback is not None and callback(epoch, history):
-            break
-    if progress:
-        epoch_iter.close()
+            epoch_iter.close()  # also when training diverged: no bar left open
     return history
+
+
+def _whole(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive whole number; got {value!r}")
+    return int(value)
+
+
+def _stop(answer: object) -> bool:
+    """A callback's answer: True stops, None or False goes on; anything else is refused,
+    since a stray truthy value (a list, a number) would stop training by accident."""
+    if answer is None or isinstance(answer, bool | np.bool_):
+        return bool(answer)
+    raise TypeError(
+        f"the callback returned {answer!r}; return True to stop training, or None (or "
+        "False) to go on"
+    )
 
 
 def _progress_bar(epochs: int, kind: bool | str):
@@ -171,8 +217,10 @@ class EarlyStopping:
     After every epoch it reads ``history.metrics[monitor][-1]`` (recorded by an earlier
     callback, typically the validation loss; lower is better). An epoch is an improvement
     if the value is below the best so far by more than ``min_delta``; then a copy of the
-    parameters is kept. After ``patience`` epochs without improvement it returns ``True``,
-    which stops :func:`train`. :meth:`restore_best` copies the kept parameters back.
+    parameters (and of the running averages of any ``BatchNorm``, ``model.buffers()``) is
+    kept. After ``patience`` epochs without improvement it returns ``True``, which stops
+    :func:`train`. :meth:`restore_best` copies the kept arrays back.
+    Used again in a new :func:`train` run (a new ``History``), it starts afresh.
 
     Example::
 
@@ -187,20 +235,27 @@ class EarlyStopping:
     def __init__(
         self, model: Layer, monitor: str = "val_loss", patience: int = 10, min_delta: float = 0.0
     ) -> None:
-        if not isinstance(patience, int) or patience < 1:
+        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) or patience < 1:
             raise ValueError(
                 f"patience must be a positive whole number of epochs; got {patience!r}"
             )
         if not min_delta >= 0:
             raise ValueError(f"min_delta must be zero or positive; got {min_delta!r}")
         self.params = model.parameters()
-        self.monitor, self.patience, self.min_delta = monitor, patience, float(min_delta)
+        self.arrays = [p.value for p in self.params] + model.buffers()  # what "best" restores
+        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self._best = [a.copy() for a in self.arrays]
+        self._start(None)
+
+    def _start(self, history: History | None) -> None:
+        self.history = history  # the run being watched
         self.best_value = float("inf")
         self.best_epoch: int | None = None
         self.stopped_epoch: int | None = None
-        self._best = [p.value.copy() for p in self.params]
 
     def __call__(self, epoch: int, history: History) -> bool:
+        if history is not self.history:  # a new run: nothing from the last one counts
+            self._start(history)
         values = history.metrics.get(self.monitor)
         if not values:
             have = ", ".join(repr(k) for k in history.metrics) or "none"
@@ -212,16 +267,16 @@ class EarlyStopping:
         value = values[-1]
         if value < self.best_value - self.min_delta:
             self.best_value, self.best_epoch = value, epoch
-            for kept, p in zip(self._best, self.params, strict=True):
-                kept[...] = p.value
+            for kept, a in zip(self._best, self.arrays, strict=True):
+                kept[...] = a
         elif epoch - (-1 if self.best_epoch is None else self.best_epoch) >= self.patience:
             self.stopped_epoch = epoch
             return True
         return False
 
     def restore_best(self) -> None:
-        """Copy the parameters of the best epoch back into the model, in place."""
+        """Copy the parameters (and running averages) of the best epoch back, in place."""
         if self.best_epoch is None:
             raise RuntimeError("no epoch has been seen yet: train with this callback first")
-        for kept, p in zip(self._best, self.params, strict=True):
-            p.value[...] = kept
+        for kept, a in zip(self._best, self.arrays, strict=True):
+            a[...] = kept

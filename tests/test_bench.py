@@ -42,22 +42,27 @@ def _setup(sizes, batch, hidden, output, loss, dtype, seed=0):
     return model, X, Y
 
 
-@pytest.mark.parametrize("arch", bench.ARCHS[:3], ids=lambda a: "-".join(map(str, a[0])))
+@pytest.mark.parametrize("kind", ["plain", "preallocated"])
+@pytest.mark.parametrize("arch", bench.ARCHS[:4], ids=lambda a: "-".join(map(str, a[0])))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_plain_numpy_step_and_bpkit_step_make_the_same_update(arch, dtype):
+def test_the_numpy_steps_and_bpkit_step_make_the_same_update(arch, dtype, kind):
     sizes, _, hidden, output, loss = arch
-    model, X, Y = _setup(sizes, 8, hidden, output, loss, dtype)
+    n = 80  # 80 x 64 entries and more: bpkit reuses its arrays too
+    model, X, Y = _setup(sizes, n, hidden, output, loss, dtype)
     dense = [layer for layer in model.layers if isinstance(layer, bpkit.Dense)]
     before = [d.W.copy() for d in dense]
     Ws, bs = [d.W.copy() for d in dense], [d.b.copy() for d in dense]
     lr = 0.5  # large, so that the update is far above rounding
-    plain = bench.make_plain_step(Ws, bs, hidden, output, loss, lr)
+    if kind == "plain":
+        numpy_step = bench.make_plain_step(Ws, bs, hidden, output, loss, lr)
+    else:
+        numpy_step = bench.make_prealloc_step(Ws, bs, hidden, output, loss, lr, n)
     opt = bpkit.SGD(model.parameters(), lr=lr)
     rtol = 1e-10 if dtype == np.float64 else 2e-4
     for _ in range(3):  # several steps: the second one sees the first one's update
-        plain_loss = plain(X, Y)
+        numpy_loss = numpy_step(X, Y)
         bpkit_loss = bpkit.train_step(model, X, Y, loss, opt)
-        np.testing.assert_allclose(bpkit_loss, plain_loss, rtol=rtol)  # the same loss value
+        np.testing.assert_allclose(bpkit_loss, numpy_loss, rtol=rtol)  # the same loss value
     for d, W, b, W0 in zip(dense, Ws, bs, before, strict=True):
         assert d.W.dtype == dtype and d.b.dtype == dtype
         assert not np.allclose(d.W, W0)  # the step moved the weights
@@ -91,7 +96,7 @@ def test_one_pass_loss_and_gradient_equal_the_two_functions(name, dtype):
 def test_one_pass_loss_reports_nan_and_bad_names_in_the_same_words(name):
     out = np.array([[np.nan, 1.0]])
     y = np.zeros((1, 2)) if name == "mse" else np.array([0])
-    with pytest.raises(ValueError, match="1 NaN and 0 infinite"):
+    with pytest.raises(bpkit.NonFiniteError, match="1 NaN and 0 infinite"):
         get_loss_and_grad(name)(out, y)
     with pytest.raises(ValueError, match="unknown loss 'l2'"):
         get_loss_and_grad("l2")

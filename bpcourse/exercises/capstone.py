@@ -225,7 +225,8 @@ CONFUSION = Check(
     (
         Mistake(
             "transposed: rows must be the true class and columns the predicted class, "
-            "C[y_true[i], y_pred[i]] += 1",
+            "C[y_true[i], y_pred[i]] += 1 (the checker passes y_pred first, as bpkit's "
+            "metrics do; with parameters named y_true and y_pred, either order works)",
             lambda p, t, k: confusion_matrix(p, t, k).T,
             "transposed",
         ),

@@ -1,4 +1,5 @@
-"""Activations and losses: values, derivatives against central differences, stability."""
+"""Activations and losses: values, particular derivatives, stability. (Every registered
+activation and loss is gradient-checked by test_registries.py.)"""
 
 import warnings
 
@@ -10,42 +11,14 @@ from hypothesis.extra.numpy import arrays
 
 import bpkit
 from bpkit import numerical_gradient, relative_error
-from bpkit.activations import get_activation, get_grad_from_output, identity, identity_grad
+from bpkit.activations import get_activation, identity, identity_grad
 
 SMOOTH = ["sigmoid", "tanh", "identity"]
 values = arrays(np.float64, st.integers(1, 12), elements=st.floats(-6, 6))
 
 
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
-@given(z=values)
-@settings(max_examples=40, deadline=None)
-def test_activation_derivative_matches_central_difference(name, z):
-    f, f_grad = get_activation(name)
-    if name in ("relu", "leaky_relu"):
-        z = z[np.abs(z) > 1e-3]  # away from the kink
-        if z.size == 0:
-            return
-    numeric = np.array([numerical_gradient(lambda a: float(f(a)[0]), np.array([v]))[0] for v in z])
-    np.testing.assert_allclose(f_grad(z), numeric, rtol=1e-6, atol=1e-9)
-
-
-@pytest.mark.parametrize("name", ["sigmoid", "tanh", "relu", "leaky_relu", "identity"])
-def test_derivative_from_the_output_is_the_derivative_at_the_pre_activation(name):
-    """The layer reads f'(Z) off its cached output A = f(Z); it must be the same number."""
-    f, f_grad = get_activation(name)
-    from_output = get_grad_from_output(name)
-    z = np.concatenate([np.linspace(-8, 8, 1601), [-40.0, -1000.0, 30.0, 1000.0]])
-    z = z[np.abs(z) > 1e-9]  # ReLU's kink is a choice, not a derivative
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        got = from_output(f(z))
-    # Where f saturates towards 1, 1 - a loses digits: the error stays below one rounding
-    # of a, far under anything a gradient check or a training step can see.
-    np.testing.assert_allclose(got, f_grad(z), rtol=1e-9, atol=4e-16)
-    for dtype in (np.float32, np.float64):
-        assert from_output(f(z.astype(dtype))).dtype == dtype
-    with pytest.raises(ValueError, match="unknown activation"):
-        get_grad_from_output("softplus")
+# Every registered activation is gradient-checked, in both derivative forms, by
+# tests/core/test_registries.py; here, what is particular to some of them.
 
 
 def test_activation_layer_backward_uses_f_prime_of_its_own_forward():

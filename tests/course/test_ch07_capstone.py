@@ -109,18 +109,18 @@ def test_split_needs_rng_and_matching_rows():
 # ---------------------------------------------------------------- metrics
 def test_accuracy_from_labels_and_from_scores():
     y = np.array([0, 1, 2, 2])
-    np.testing.assert_allclose(metrics.accuracy(y, np.array([0, 1, 1, 2])), 0.75)
+    np.testing.assert_allclose(metrics.accuracy(np.array([0, 1, 1, 2]), y), 0.75)
     scores = np.array([[3.0, 0, 0], [0, 1, 0], [0, 2, 1], [0, 0, 5]])
-    np.testing.assert_allclose(metrics.accuracy(y, scores), 0.75)
+    np.testing.assert_allclose(metrics.accuracy(scores, y), 0.75)
 
 
 def test_confusion_matrix_counts_repeats_rows_are_truth():
     y_true = np.array([0, 0, 0, 1, 2, 2])
     y_pred = np.array([1, 1, 0, 1, 2, 0])
-    C = metrics.confusion_matrix(y_true, y_pred, 3)
+    C = metrics.confusion_matrix(y_pred, y_true, 3)
     np.testing.assert_array_equal(C, [[1, 2, 0], [0, 1, 0], [1, 0, 1]])
     # classes default to the number of score columns
-    assert metrics.confusion_matrix(y_true, np.eye(4)[y_pred]).shape == (4, 4)
+    assert metrics.confusion_matrix(np.eye(4)[y_pred], y_true).shape == (4, 4)
 
 
 @settings(max_examples=50, deadline=None)
@@ -129,10 +129,10 @@ def test_confusion_matrix_and_accuracy_agree(seed, n, k):
     gen = np.random.default_rng(seed)
     y_true = gen.integers(0, k, n)
     scores = gen.standard_normal((n, k))
-    C = metrics.confusion_matrix(y_true, scores)
+    C = metrics.confusion_matrix(scores, y_true)
     assert C.sum() == n
     np.testing.assert_array_equal(C.sum(axis=1), np.bincount(y_true, minlength=k))
-    np.testing.assert_allclose(np.trace(C) / n, metrics.accuracy(y_true, scores))
+    np.testing.assert_allclose(np.trace(C) / n, metrics.accuracy(scores, y_true))
 
 
 @pytest.mark.parametrize(
@@ -147,12 +147,12 @@ def test_confusion_matrix_and_accuracy_agree(seed, n, k):
 )
 def test_metrics_explain_bad_input(y_true, y_pred, match):
     with pytest.raises(ValueError, match=match):
-        metrics.accuracy(y_true, y_pred)
+        metrics.accuracy(y_pred, y_true)
 
 
 def test_confusion_matrix_rejects_labels_out_of_range():
     with pytest.raises(ValueError, match=r"0\.\.2 for 3 classes"):
-        metrics.confusion_matrix(np.array([0, 3]), np.array([0, 1]), 3)
+        metrics.confusion_matrix(np.array([0, 1]), np.array([0, 3]), 3)
 
 
 # ---------------------------------------------------------------- training pieces
@@ -182,7 +182,7 @@ def test_capstone_model_learns_digits_quickly():
         batch_size=32,
         rng=np.random.default_rng(2),
     )
-    assert metrics.accuracy(s.y_test, model.predict(s.X_test)) > 0.9
+    assert metrics.accuracy(model.predict(s.X_test), s.y_test) > 0.9
 
 
 def _val_loss_recorder(model, X, y):
@@ -326,6 +326,20 @@ def test_checkers_pass_right_answers():
     assert ex.check_confusion_matrix(cm).passed
 
 
+def test_confusion_checker_takes_the_chapters_stub_order_by_name():
+    """The chapter's stub is my_confusion_matrix(y_true, y_pred, k); the checker's own order
+    is bpkit's, prediction first: parameters with these names are passed by name."""
+
+    def my_confusion_matrix(y_true, y_pred, k):
+        C = np.zeros((k, k), dtype=int)
+        np.add.at(C, (y_true, y_pred), 1)
+        return C
+
+    assert ex.check_confusion_matrix(my_confusion_matrix).passed
+    renamed = ex.check_confusion_matrix(lambda t, p, k: my_confusion_matrix(t, p, k))
+    assert renamed.mistake == "transposed" and "y_pred first" in renamed.message
+
+
 @pytest.mark.parametrize(
     ("wrong", "named"),
     [
@@ -370,17 +384,17 @@ def _cm_fancy(p, t, k):
 @pytest.mark.parametrize(
     ("wrong", "named"),
     [
-        (lambda p, t, k: metrics.confusion_matrix(t, p, k).T, "transposed"),
+        (lambda p, t, k: metrics.confusion_matrix(p, t, k).T, "transposed"),
         (_cm_fancy, "counted only once"),
-        (lambda p, t, k: metrics.confusion_matrix(t, p, k) / len(t), "divided by n"),
+        (lambda p, t, k: metrics.confusion_matrix(p, t, k) / len(t), "divided by n"),
         (
             lambda p, t, k: (
-                metrics.confusion_matrix(t, p, k)
-                / np.maximum(metrics.confusion_matrix(t, p, k).sum(axis=1, keepdims=True), 1)
+                metrics.confusion_matrix(p, t, k)
+                / np.maximum(metrics.confusion_matrix(p, t, k).sum(axis=1, keepdims=True), 1)
             ),
             "normalised",
         ),
-        (lambda p, t, k: metrics.confusion_matrix(t, p, k)[:3, :3], "wrong shape"),
+        (lambda p, t, k: metrics.confusion_matrix(p, t, k)[:3, :3], "wrong shape"),
     ],
 )
 def test_confusion_checker_names_the_mistake(wrong, named):
