@@ -49,13 +49,20 @@ _NOT_CHAPTERS = {"feedback", "expect"}
 
 def all_checks() -> dict[str, Check]:
     """Every module-level :class:`Check` of the chapter modules, by exercise label (the
-    tests audit them all: no two answers alike on the cases, every mistake named)."""
+    tests audit them all: no two answers alike on the cases, every mistake named). Two
+    checks with one label are refused: the audit would see only one of them."""
     found: dict[str, Check] = {}
     for info in pkgutil.iter_modules(__path__):
         if info.name in _NOT_CHAPTERS or info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
-        for value in vars(module).values():
-            if isinstance(value, Check):
-                found[value.exercise] = value
+        for name, value in vars(module).items():
+            if not isinstance(value, Check):
+                continue
+            if found.get(value.exercise, value) is not value:
+                raise ValueError(
+                    f"two checks for the exercise {value.exercise!r} ({info.name}.{name} and "
+                    "another): give each exercise one Check"
+                )
+            found[value.exercise] = value
     return found
