@@ -18,7 +18,18 @@ Book tooling, not part of the installed packages: ``_config.yml`` loads it from
    accessibility violation (a list must contain list items);
 6. re-executes every notebook when the ``bpkit`` or ``bpcourse`` package changed since
    the last build: the execution cache is keyed on the notebooks' code only, so without
-   this a page would keep numbers, figures and frames computed by older code.
+   this a page would keep numbers, figures and frames computed by older code;
+7. lightens every page's first load and fixes the theme's navigation: the layout in
+   ``book/templates`` drops ``fontawesome.js`` (1.45 MB; the theme's CSS ships the same
+   icons as fonts), the search index on pages other than the search page, the empty top
+   bar whose hidden sidebar toggles the theme's scripts bound instead of the visible ones,
+   and the duplicate viewport tags; inline ``data:`` images (explorer frames) become files
+   under ``_frames/``, and every image loads lazily;
+8. takes MathJax's formulas out of the Tab order (each one was a Tab stop);
+9. cleans cell outputs: no build-machine path in a traceback or anywhere in a page, and a
+   text progress bar as its final line;
+10. marks runs of Chinese characters ``lang="zh-Hans"``, and gives each page a meta
+    description (its first paragraph) and a title without the book's name repeated.
 """
 
 from __future__ import annotations
@@ -32,7 +43,12 @@ from docutils import nodes
 
 import bpcourse
 import bpkit
+import pagetools
 from bpcourse.widgets import FRAMES_ENV
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Where inline ``data:`` images of a page (explorer frames) are written, under the output.
+FRAMES_DIR = "_frames"
 
 _THEBE_MARKERS = ("text/x-thebe-config", "<script>kernelName = ")
 _DROPPED_SCRIPT_TYPES = ("application/vnd.jupyter.widget-state+json",)
@@ -73,7 +89,8 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
 
     logger = logging.getLogger(__name__)
     if "body" in context:
-        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        context["body"] = _page_body(app, context, context["body"])
+    _page_head(app, context, doctree)
     if "script_files" in context:
         context["script_files"] = [js for js in context["script_files"] if _keep_script(js)]
     for key in ("script_files", "css_files"):
@@ -86,6 +103,86 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
                     type="bpkit",
                     subtype="remote",
                 )
+
+
+def _page_body(app: Any, context: dict, body: str) -> str:
+    body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    frames = Path(app.outdir) / FRAMES_DIR
+
+    def write(name: str, data: bytes) -> str:
+        frames.mkdir(exist_ok=True)
+        path = frames / name
+        if not path.is_file():
+            path.write_bytes(data)
+        return context["pathto"](f"{FRAMES_DIR}/{name}", 1)
+
+    body = pagetools.extract_inline_images(body, write)
+    body = pagetools.lazy_images(body)
+    body = pagetools.scrub_paths(body, pagetools.machine_roots(app.srcdir))
+    return pagetools.mark_chinese(body)
+
+
+def _page_head(app: Any, context: dict, doctree: Any) -> None:
+    context["metatags"] = pagetools.without_viewport(context.get("metatags", ""))
+    if doctree is not None:
+        first = _first_paragraph(doctree)
+        if first:
+            context["bpkit_description"] = pagetools.description(first)
+
+
+def _first_paragraph(doctree: nodes.document) -> str:
+    """The text of the page's first paragraph of prose (not inside a box or a cell)."""
+    for para in doctree.findall(nodes.paragraph):
+        parent, inside = para.parent, False
+        while parent is not None:
+            if isinstance(parent, nodes.Admonition | nodes.topic | nodes.sidebar) or (
+                "cell" in parent.get("classes", [])
+            ):
+                inside = True
+                break
+            parent = parent.parent
+        text = para.astext()
+        if not inside and len(text) > 40:
+            return text
+    return ""
+
+
+def _clean_outputs(app: Any, doctree: nodes.document, docname: str) -> None:
+    """Cell outputs without build-machine paths; progress bars as their final line."""
+    roots = pagetools.machine_roots(app.srcdir)
+    for block in list(doctree.findall(nodes.literal_block)):
+        classes = block.get("classes", [])
+        if "output" not in classes:
+            continue
+        old = block.astext()
+        new = pagetools.scrub_paths(old, roots)
+        if "stream" in classes:
+            new = pagetools.collapse_progress(new)
+        if new != old:
+            block.children = [nodes.Text(new)]
+            block.rawsource = new
+
+
+def _configure(app: Any, config: Any) -> None:
+    config.templates_path = [*config.templates_path, str(TEMPLATES)]
+    # MathJax 3 makes every formula a Tab stop (for its menu): 58-242 per chapter.
+    mathjax = dict(config.mathjax3_config or {})
+    options = dict(mathjax.get("options", {}))
+    menu = dict(options.get("menuOptions", {}))
+    menu["settings"] = {**menu.get("settings", {}), "inTabOrder": False}
+    options["menuOptions"] = menu
+    mathjax["options"] = options
+    config.mathjax3_config = mathjax
+
+
+def _template_filters(app: Any) -> None:
+    from markupsafe import Markup
+
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["bpkit_without_fontawesome_js"] = lambda markup: Markup(
+            pagetools.without_fontawesome_js(markup)
+        )
 
 
 def bpkit_fingerprint() -> str:
@@ -129,6 +226,9 @@ def _write_stamp(app: Any, exc: Exception | None) -> None:
 
 def setup(app: Any) -> dict[str, Any]:
     os.environ[FRAMES_ENV] = "all"
+    app.connect("config-inited", _configure)
+    app.connect("builder-inited", _template_filters)
+    app.connect("doctree-resolved", _clean_outputs)
     app.connect("env-get-outdated", _outdated_when_bpkit_changed)
     app.connect("build-finished", _write_stamp)
     # After sphinx-thebe and myst-nb (default priority 500) have added their parts.
