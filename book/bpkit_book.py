@@ -39,11 +39,11 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pagetools
 from docutils import nodes
 
 import bpcourse
 import bpkit
-import pagetools
 from bpcourse.widgets import FRAMES_ENV
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
