@@ -39,6 +39,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import icons
 import pagetools
 from docutils import nodes
 
@@ -93,6 +94,9 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
     _page_head(app, context, doctree)
     if "script_files" in context:
         context["script_files"] = [js for js in context["script_files"] if _keep_script(js)]
+    if "sd-" not in context.get("body", ""):  # no sphinx-design component on this page
+        for key in ("script_files", "css_files"):
+            context[key] = [a for a in context.get(key, []) if not _is_sphinx_design(a)]
     for key in ("script_files", "css_files"):
         for asset in context.get(key, []):
             name = str(getattr(asset, "filename", asset) or "")
@@ -103,6 +107,11 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
                     type="bpkit",
                     subtype="remote",
                 )
+
+
+def _is_sphinx_design(asset: Any) -> bool:
+    name = str(getattr(asset, "filename", asset) or "")
+    return "sphinx-design" in name or name.startswith("design-tabs")
 
 
 def _page_body(app: Any, context: dict, body: str) -> str:
@@ -163,10 +172,21 @@ def _clean_outputs(app: Any, doctree: nodes.document, docname: str) -> None:
             block.rawsource = new
 
 
+#: MathJax components a page loads: TeX in, HTML out, and hidden MathML for screen
+#: readers. Not ``tex-chtml.js``, which adds MathJax's context menu (426 KB of its 1.16 MB)
+#: and makes every formula a Tab stop for it (58-242 per chapter).
+MATHJAX_COMPONENTS = ["input/tex", "output/chtml", "a11y/assistive-mml"]
+
+
 def _configure(app: Any, config: Any) -> None:
     config.templates_path = [*config.templates_path, str(TEMPLATES)]
-    # MathJax 3 makes every formula a Tab stop (for its menu): 58-242 per chapter.
+    if str(config.mathjax_path).startswith("mathjax/"):  # served from the book (offline)
+        config.mathjax_path = "mathjax/startup.js"
     mathjax = dict(config.mathjax3_config or {})
+    loader = dict(mathjax.get("loader", {}))
+    loader["load"] = [*MATHJAX_COMPONENTS, *loader.get("load", [])]
+    mathjax["loader"] = loader
+    # Should the menu ever be loaded again, it still keeps formulas out of the Tab order.
     options = dict(mathjax.get("options", {}))
     menu = dict(options.get("menuOptions", {}))
     menu["settings"] = {**menu.get("settings", {}), "inTabOrder": False}
@@ -224,6 +244,11 @@ def _write_stamp(app: Any, exc: Exception | None) -> None:
         _stamp_path(app).write_text(bpkit_fingerprint())
 
 
+def _subset_icons(app: Any, exc: Exception | None) -> None:
+    if exc is None and app.builder.format == "html":
+        icons.subset_icon_fonts(Path(app.outdir))
+
+
 def setup(app: Any) -> dict[str, Any]:
     os.environ[FRAMES_ENV] = "all"
     app.connect("config-inited", _configure)
@@ -231,6 +256,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("doctree-resolved", _clean_outputs)
     app.connect("env-get-outdated", _outdated_when_bpkit_changed)
     app.connect("build-finished", _write_stamp)
+    app.connect("build-finished", _subset_icons)
+    app.add_css_file(icons.STYLESHEET)
     # After sphinx-thebe and myst-nb (default priority 500) have added their parts.
     app.connect("doctree-resolved", _check_doctree, priority=900)
     app.connect("html-page-context", _check_page, priority=900)
