@@ -110,8 +110,8 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
 
 
 def _is_sphinx_design(asset: Any) -> bool:
-    name = str(getattr(asset, "filename", asset) or "")
-    return "sphinx-design" in name or name.startswith("design-tabs")
+    name = Path(str(getattr(asset, "filename", asset) or "")).name
+    return name.startswith(("sphinx-design", "design-tabs"))
 
 
 def _page_body(app: Any, context: dict, body: str) -> str:
@@ -119,7 +119,7 @@ def _page_body(app: Any, context: dict, body: str) -> str:
     frames = Path(app.outdir) / FRAMES_DIR
 
     def write(name: str, data: bytes) -> str:
-        frames.mkdir(exist_ok=True)
+        frames.mkdir(parents=True, exist_ok=True)
         path = frames / name
         if not path.is_file():
             path.write_bytes(data)
