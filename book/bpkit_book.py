@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -242,11 +243,49 @@ def _outdated_when_bpkit_changed(app: Any, env: Any, added: Any, changed: Any, r
 def _write_stamp(app: Any, exc: Exception | None) -> None:
     if exc is None:
         _stamp_path(app).write_text(bpkit_fingerprint())
+        _assets_stamp(app).write_text(assets_fingerprint())
+
+
+def assets_fingerprint() -> str:
+    """A hash of the book's own assets, templates and page tools (book/)."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _assets_stamp(app: Any) -> Path:
+    return Path(app.outdir).parent / ".bpkit-assets-fingerprint"
+
+
+def _rewrite_when_assets_changed(app: Any, env: Any, added: Any, changed: Any, removed: Any):
+    """Every page again (from the execution cache) when book/ changed: Sphinx copies the
+    stylesheets and scripts only when some page is written."""
+    stamp = _assets_stamp(app)
+    if stamp.is_file() and stamp.read_text() == assets_fingerprint():
+        return []
+    return sorted(env.found_docs)
 
 
 def _subset_icons(app: Any, exc: Exception | None) -> None:
     if exc is None and app.builder.format == "html":
         icons.subset_icon_fonts(Path(app.outdir))
+
+
+def _drop_unused_frames(app: Any, exc: Exception | None) -> None:
+    """Delete frame files no page refers to any more (left by earlier builds)."""
+    frames = Path(app.outdir) / FRAMES_DIR
+    if exc is not None or not frames.is_dir():
+        return
+    used: set[str] = set()
+    for page in Path(app.outdir).rglob("*.html"):
+        used.update(re.findall(rf"{FRAMES_DIR}/([\w.]+)", page.read_text(errors="replace")))
+    for path in frames.iterdir():
+        if path.name not in used:
+            path.unlink()
 
 
 def setup(app: Any) -> dict[str, Any]:
@@ -255,8 +294,10 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("builder-inited", _template_filters)
     app.connect("doctree-resolved", _clean_outputs)
     app.connect("env-get-outdated", _outdated_when_bpkit_changed)
+    app.connect("env-get-outdated", _rewrite_when_assets_changed)
     app.connect("build-finished", _write_stamp)
     app.connect("build-finished", _subset_icons)
+    app.connect("build-finished", _drop_unused_frames)
     app.add_css_file(icons.STYLESHEET)
     # After sphinx-thebe and myst-nb (default priority 500) have added their parts.
     app.connect("doctree-resolved", _check_doctree, priority=900)
