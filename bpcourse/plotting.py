@@ -44,10 +44,11 @@ PALETTE = {
 #: The colour cycle for lines: the palette's colours with 3:1 contrast on white first.
 COLORS = [PALETTE[k] for k in ("blue", "vermillion", "green", "black", "purple", "orange", "sky")]
 
-#: CSS pixels per figure inch on the page: a 7.2-inch figure fills the 756 px column.
+#: CSS pixels per figure inch on the page (a 7-inch figure is 735 px wide).
 CSS_PX_PER_INCH = 105
-#: The width of the book's text column at desktop, in figure inches.
-COLUMN_INCHES = 7.2
+#: The room a cell output has in the book's column at desktop (740 px), in figure inches,
+#: rounded down: a wider figure is shrunk to fit, so its text is drawn larger.
+COLUMN_INCHES = 7.0
 #: The book's small print (code, the sidebar) at desktop, in CSS px: no figure text is smaller.
 SMALL_PRINT_PX = 14.0
 #: The smallest font of a column-wide figure, in points.
@@ -151,6 +152,22 @@ class BookFigure(Figure):
                     )
         return self
 
+    def smallest_font_pt(self) -> float:
+        """The size of the smallest text drawn (pt), after :meth:`legible`."""
+        from matplotlib.text import Text
+
+        self.legible()
+        sizes = [t.get_fontsize() for t in self.findobj(Text) if t.get_text() and t.get_visible()]
+        for ax in self.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                sizes += [t.get_fontsize() for t in axis.get_ticklabels() if t.get_text()]
+        return min(sizes, default=float("inf"))
+
+    def book_note(self) -> str:
+        """What the image file says about itself, for the browser test: its smallest font
+        and its width, from which the text's size on a page follows."""
+        return f"bpkit min-font-pt={self.smallest_font_pt():.2f} width-in={self.get_figwidth():.3f}"
+
     def svg(self) -> bytes:
         """The figure as SVG, sized at :data:`CSS_PX_PER_INCH` (text as shapes: exact)."""
         import matplotlib
@@ -159,7 +176,9 @@ class BookFigure(Figure):
         # A fixed salt: the same figure gives the same file (ids are hashes otherwise salted
         # at random), so builds are reproducible and tests can compare bytes.
         with matplotlib.rc_context({"svg.hashsalt": "bpkit"}):
-            self.legible().savefig(buf, format="svg", metadata={"Date": None})
+            self.legible().savefig(
+                buf, format="svg", metadata={"Date": None, "Description": self.book_note()}
+            )
         return _svg_in_css_px(buf.getvalue(), self.get_figwidth(), self.get_figheight())
 
     def png(self, scale: float = RASTER_SCALE) -> bytes:
@@ -183,9 +202,13 @@ class BookFigure(Figure):
             buf = io.BytesIO()
             self.savefig(buf, format="png", dpi=CSS_PX_PER_INCH * scale)
             return buf.getvalue()
+        from PIL.PngImagePlugin import PngInfo
+
+        info = PngInfo()
+        info.add_text("Description", self.book_note())
         out = io.BytesIO()
         rgb = Image.fromarray(rgba).convert("RGB")
-        rgb.quantize(PNG_COLOURS, dither=Image.Dither.NONE).save(out, format="png")
+        rgb.quantize(PNG_COLOURS, dither=Image.Dither.NONE).save(out, format="png", pnginfo=info)
         return out.getvalue()
 
     def css_size(self) -> tuple[int, int]:
