@@ -298,10 +298,20 @@ def to_eval(nb: Any, report: Report, chapters: Path = CHAPTERS) -> Any:
     quoted = {
         k for c in nb.cells if c.cell_type == "markdown" for k, _ in GLUE_TEXT.findall(c.source)
     }
+    first_quote: dict[str, int] = {}
+    for i, c in enumerate(nb.cells):
+        if c.cell_type == "markdown":
+            for k, _ in GLUE_TEXT.findall(c.source):
+                first_quote.setdefault(k, i)
     convert: dict[str, Glued] = {}
     for key in sorted(quoted):
         g = glued.get(key)
-        if g is None or key in awkward:
+        if g is not None and first_quote[key] < g.cell:
+            report.left.append(
+                f"{key}: quoted above the cell that computes it (cell {g.cell}); "
+                "{eval} needs the value first: move the sentence or the computation"
+            )
+        elif g is None or key in awkward:
             report.left.append(
                 f"{key}: glued in a function, with a computed key or shown; quote it by hand"
             )
@@ -386,14 +396,17 @@ def quoted_numbers(nb: Any, cwd: Path) -> list[str]:
     values: dict[str, str] = {}
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
-            if name and "text/plain" in out.get("data", {}):
-                values[name] = out["data"]["text/plain"]
+            book = out.get("metadata", {}).get("scrapbook", {})
+            plain = out.get("data", {}).get(book.get("mime_prefix", "") + "text/plain")
+            if book.get("name") and plain is not None:
+                values[book["name"]] = plain
     shown = []
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for key, spec in GLUE_TEXT.findall(cell.source):
-                shown.append(format_plain_text(values.get(key, "<missing>"), spec or "s"))
+                if key not in values:
+                    raise KeyError(f"{key!r} is quoted but was never glued")
+                shown.append(format_plain_text(values[key], spec or "s"))
     return shown
 
 
