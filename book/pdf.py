@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -77,10 +78,16 @@ def build_single_page(root: Path = ROOT, output: Path | None = None) -> Path:
         str(output),
     ]
     run = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    page = output / "_build" / "singlehtml" / "index.html"
-    if run.returncode != 0 or not page.is_file():
+    outdir = output / "_build" / "singlehtml"
+    # index.html only redirects to the root document's page, which holds the whole book
+    # but links its assets as if it sat at the top of the output: put a copy there.
+    index = outdir / "index.html"
+    target = re.search(r"url=([^\"]+)\"", index.read_text()) if index.is_file() else None
+    if run.returncode != 0 or target is None or not (outdir / target.group(1)).is_file():
         log = (run.stdout + run.stderr)[-6000:]
         raise PdfError(f"the single-page build failed (exit {run.returncode}):\n{log}")
+    page = outdir / "book.html"
+    shutil.copyfile(outdir / target.group(1), page)
     return page
 
 
