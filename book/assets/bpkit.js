@@ -44,12 +44,18 @@
   function open(img) {
     var box = lightbox();
     var big = box.querySelector("img");
-    var natural = img.getAttribute("width") ? +img.getAttribute("width") : img.naturalWidth;
     var room = window.innerWidth - 32;
     // At least the size the figure was designed for (a phone scrolls it sideways), and
-    // larger where the screen has room, up to 1.6 times.
-    big.style.width = Math.max(natural, Math.min(room, natural * 1.6)) + "px";
+    // larger where the screen has room, up to 1.6 times. (A lazy image may not have
+    // loaded yet: then its size is known once the copy here has.)
+    function fit() {
+      var natural = +img.getAttribute("width") || big.naturalWidth || img.naturalWidth;
+      if (natural) big.style.width = Math.max(natural, Math.min(room, natural * 1.6)) + "px";
+    }
+    big.removeAttribute("style");
+    big.onload = fit;
     big.src = img.currentSrc || img.src;
+    if (big.complete) fit();
     big.alt = img.alt;
     box.querySelector(".bpkit-lightbox-text").textContent = describe(img);
     box.showModal();

@@ -327,7 +327,7 @@ def _check_zoom(page: object, problems: list[str]) -> None:
     first.scroll_into_view_if_needed()
     first.focus()
     page.keyboard.press("Enter")
-    page.wait_for_timeout(200)
+    page.wait_for_timeout(500)
     opened = page.evaluate(
         "() => { const d = document.querySelector('dialog.bpkit-lightbox');"
         " return d && d.open ? d.querySelector('img').getBoundingClientRect().width : 0; }"
