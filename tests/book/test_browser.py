@@ -11,9 +11,10 @@ On every page listed in ``_toc.yml``:
   factory when the page names one, and compared byte for byte with the file shown);
 * on a phone (390x844, touch) and at 1366x900, in light and in dark mode: the chapter
   drawer and the contents open from the visible buttons (on the desktop the hamburger
-  folds the sidebar away), the page never scrolls sideways, axe-core finds no serious or
-  critical violation, no formula is a Tab stop, no build-machine path is visible, and a
-  figure opens at full size and closes again;
+  folds the sidebar away), the page never scrolls sideways, an error message shows whole
+  (wrapped, not cut at the margin), axe-core finds no serious or critical violation, no
+  formula is a Tab stop, no build-machine path is visible, and a figure opens at full size
+  and closes again;
 * the first load (cache empty, before scrolling) is at most 2 MB, counted in the bytes the
   server sent, at both sizes;
 * every figure's smallest text is at least the book's small print at desktop.
@@ -260,6 +261,8 @@ JS_LAYOUT = """() => {
             return r.width > 0 && r.right > window.innerWidth + 1 && getComputedStyle(el).position !== 'fixed';
           }).slice(0, 5).map(el => el.tagName + '.' + el.className),
           mathTabStops: tabbable.length,
+          cutErrors: [...document.querySelectorAll('div.output.traceback pre, div.output.stderr pre')]
+            .filter(pre => pre.scrollWidth > pre.clientWidth + 1).length,
           text: main.innerText};
 }"""
 
@@ -367,6 +370,8 @@ def test_page_reads_on_every_screen(browser, server: Server, page: str, screen: 
             problems.append(
                 f"the page scrolls sideways by {layout['overflow']} px: {layout['wide']}"
             )
+        if layout["cutErrors"]:
+            problems.append(f"{layout['cutErrors']} error outputs cut off at the margin")
         if layout["mathTabStops"]:
             problems.append(f"{layout['mathTabStops']} formulas are Tab stops")
         paths = sorted({m.group(0) for m in MACHINE_PATH.finditer(layout["text"])})
