@@ -365,7 +365,7 @@ class Explorer:
 
         longest = max(len(s.label) for s in self.sliders.values())
         label_width = f"{min(22.0, 0.55 * longest + 1.0):.1f}em"
-        layout = {"width": "100%", "max_width": "48em"}
+        layout = {"width": "100%", "max_width": "56em"}
         controls = {}
         for name, s in self.sliders.items():
             options = [(s.fmt(v), v) for v in s.values]
@@ -380,7 +380,8 @@ class Explorer:
                     **common,
                     tooltips=[f"{s.label} = {label}" for label, _ in options],
                     style={"description_width": label_width, "button_width": "auto"},
-                    layout=widgets.Layout(**layout),
+                    # a row, as a slider's: label | buttons (ipywidgets stacks them)
+                    layout=widgets.Layout(**layout, display="flex", align_items="center"),
                 )
             else:
                 controls[name] = widgets.SelectionSlider(
