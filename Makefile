@@ -2,6 +2,7 @@
 #   make book   create .venv, install, build the HTML book into _build/html
 #   make test   the whole suite (lint, unit and property tests, every notebook,
 #               the book build, the browser test of the built book)
+#   make pdf    the whole book as one PDF (_build/pdf/book.pdf), offline, for handouts
 #   make lab    JupyterLab on the chapters, for self-study
 #   make bench  benchmarks against the performance budgets
 
@@ -11,7 +12,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book test lab bench lint format clean browser-deps strip
+.PHONY: book pdf test lab bench lint format clean browser-deps strip
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "bpkit needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -24,13 +25,18 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 # are small, and on a 2-core machine a second, spinning BLAS thread only competes with
 # the kernel (measured: the capstone notebook ran 6.2 s with two threads, 5.7 s with one;
 # on a busy machine 164 s against 26 s). Override with OPENBLAS_NUM_THREADS=... make ...
-book test: export OPENBLAS_NUM_THREADS ?= 1
+book pdf test: export OPENBLAS_NUM_THREADS ?= 1
 
 # (When bpkit or bpcourse changes, the book's own extension, book/bpkit_book.py, re-executes every
 # notebook: the execution cache keys on each notebook's code only.)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+
+# One HTML page of the whole book, printed by Debian's Chromium once MathJax has typeset
+# it (book/pdf.py): Jupyter Book's pdfhtml builder downloads its own browser (no network).
+pdf: $(STAMP) browser-deps
+	$(BIN)/python book/pdf.py
 
 # The browser test drives Debian's Chromium (Playwright's own browser download
 # cannot work offline). Install it when we can; otherwise say how in one line.

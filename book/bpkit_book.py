@@ -18,21 +18,39 @@ Book tooling, not part of the installed packages: ``_config.yml`` loads it from
    accessibility violation (a list must contain list items);
 6. re-executes every notebook when the ``bpkit`` or ``bpcourse`` package changed since
    the last build: the execution cache is keyed on the notebooks' code only, so without
-   this a page would keep numbers, figures and frames computed by older code.
+   this a page would keep numbers, figures and frames computed by older code;
+7. lightens every page's first load and fixes the theme's navigation: the layout in
+   ``book/templates`` drops ``fontawesome.js`` (1.45 MB; the theme's CSS ships the same
+   icons as fonts), the search index on pages other than the search page, the empty top
+   bar whose hidden sidebar toggles the theme's scripts bound instead of the visible ones,
+   and the duplicate viewport tags; inline ``data:`` images (explorer frames) become files
+   under ``_frames/``, and every image loads lazily;
+8. takes MathJax's formulas out of the Tab order (each one was a Tab stop);
+9. cleans cell outputs: no build-machine path in a traceback or anywhere in a page, and a
+   text progress bar as its final line;
+10. marks runs of Chinese characters ``lang="zh-Hans"``, and gives each page a meta
+    description (its first paragraph) and a title without the book's name repeated.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
+import icons
+import pagetools
 from docutils import nodes
 
 import bpcourse
 import bpkit
 from bpcourse.widgets import FRAMES_ENV
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Where inline ``data:`` images of a page (explorer frames) are written, under the output.
+FRAMES_DIR = "_frames"
 
 _THEBE_MARKERS = ("text/x-thebe-config", "<script>kernelName = ")
 _DROPPED_SCRIPT_TYPES = ("application/vnd.jupyter.widget-state+json",)
@@ -73,9 +91,13 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
 
     logger = logging.getLogger(__name__)
     if "body" in context:
-        context["body"] = context["body"].replace('role="doc-biblioentry"', 'role="listitem"')
+        context["body"] = _page_body(app, context, context["body"])
+    _page_head(app, context, doctree)
     if "script_files" in context:
         context["script_files"] = [js for js in context["script_files"] if _keep_script(js)]
+    if "sd-" not in context.get("body", ""):  # no sphinx-design component on this page
+        for key in ("script_files", "css_files"):
+            context[key] = [a for a in context.get(key, []) if not _is_sphinx_design(a)]
     for key in ("script_files", "css_files"):
         for asset in context.get(key, []):
             name = str(getattr(asset, "filename", asset) or "")
@@ -86,6 +108,102 @@ def _check_page(app: Any, pagename: str, templatename: str, context: dict, doctr
                     type="bpkit",
                     subtype="remote",
                 )
+
+
+def _is_sphinx_design(asset: Any) -> bool:
+    name = Path(str(getattr(asset, "filename", asset) or "")).name
+    return name.startswith(("sphinx-design", "design-tabs"))
+
+
+def _page_body(app: Any, context: dict, body: str) -> str:
+    body = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    frames = Path(app.outdir) / FRAMES_DIR
+
+    def write(name: str, data: bytes) -> str:
+        frames.mkdir(parents=True, exist_ok=True)
+        path = frames / name
+        if not path.is_file():
+            path.write_bytes(data)
+        return context["pathto"](f"{FRAMES_DIR}/{name}", 1)
+
+    body = pagetools.extract_inline_images(body, write)
+    body = pagetools.lazy_images(body)
+    body = pagetools.scrub_paths(body, pagetools.machine_roots(app.srcdir))
+    return pagetools.mark_chinese(body)
+
+
+def _page_head(app: Any, context: dict, doctree: Any) -> None:
+    context["metatags"] = pagetools.without_viewport(context.get("metatags", ""))
+    if doctree is not None:
+        first = _first_paragraph(doctree)
+        if first:
+            context["bpkit_description"] = pagetools.description(first)
+
+
+def _first_paragraph(doctree: nodes.document) -> str:
+    """The text of the page's first paragraph of prose (not inside a box or a cell)."""
+    for para in doctree.findall(nodes.paragraph):
+        parent, inside = para.parent, False
+        while parent is not None:
+            if isinstance(parent, nodes.Admonition | nodes.topic | nodes.sidebar) or (
+                "cell" in parent.get("classes", [])
+            ):
+                inside = True
+                break
+            parent = parent.parent
+        text = para.astext()
+        if not inside and len(text) > 40:
+            return text
+    return ""
+
+
+def _clean_outputs(app: Any, doctree: nodes.document, docname: str) -> None:
+    """Cell outputs without build-machine paths; progress bars as their final line."""
+    roots = pagetools.machine_roots(app.srcdir)
+    for block in list(doctree.findall(nodes.literal_block)):
+        classes = block.get("classes", [])
+        if "output" not in classes:
+            continue
+        old = block.astext()
+        new = pagetools.scrub_paths(old, roots)
+        if "stream" in classes:
+            new = pagetools.collapse_progress(new)
+        if new != old:
+            block.children = [nodes.Text(new)]
+            block.rawsource = new
+
+
+#: MathJax components a page loads: TeX in, HTML out, and hidden MathML for screen
+#: readers. Not ``tex-chtml.js``, which adds MathJax's context menu (426 KB of its 1.16 MB)
+#: and makes every formula a Tab stop for it (58-242 per chapter).
+MATHJAX_COMPONENTS = ["input/tex", "output/chtml", "a11y/assistive-mml"]
+
+
+def _configure(app: Any, config: Any) -> None:
+    config.templates_path = [*config.templates_path, str(TEMPLATES)]
+    if str(config.mathjax_path).startswith("mathjax/"):  # served from the book (offline)
+        config.mathjax_path = "mathjax/startup.js"
+    mathjax = dict(config.mathjax3_config or {})
+    loader = dict(mathjax.get("loader", {}))
+    loader["load"] = [*MATHJAX_COMPONENTS, *loader.get("load", [])]
+    mathjax["loader"] = loader
+    # Should the menu ever be loaded again, it still keeps formulas out of the Tab order.
+    options = dict(mathjax.get("options", {}))
+    menu = dict(options.get("menuOptions", {}))
+    menu["settings"] = {**menu.get("settings", {}), "inTabOrder": False}
+    options["menuOptions"] = menu
+    mathjax["options"] = options
+    config.mathjax3_config = mathjax
+
+
+def _template_filters(app: Any) -> None:
+    from markupsafe import Markup
+
+    templates = getattr(app.builder, "templates", None)
+    if templates is not None and hasattr(templates, "environment"):
+        templates.environment.filters["bpkit_without_fontawesome_js"] = lambda markup: Markup(
+            pagetools.without_fontawesome_js(markup)
+        )
 
 
 def bpkit_fingerprint() -> str:
@@ -125,12 +243,62 @@ def _outdated_when_bpkit_changed(app: Any, env: Any, added: Any, changed: Any, r
 def _write_stamp(app: Any, exc: Exception | None) -> None:
     if exc is None:
         _stamp_path(app).write_text(bpkit_fingerprint())
+        _assets_stamp(app).write_text(assets_fingerprint())
+
+
+def assets_fingerprint() -> str:
+    """A hash of the book's own assets, templates and page tools (book/)."""
+    h = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(root).as_posix().encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _assets_stamp(app: Any) -> Path:
+    return Path(app.outdir).parent / ".bpkit-assets-fingerprint"
+
+
+def _rewrite_when_assets_changed(app: Any, env: Any, added: Any, changed: Any, removed: Any):
+    """Every page again (from the execution cache) when book/ changed: Sphinx copies the
+    stylesheets and scripts only when some page is written."""
+    stamp = _assets_stamp(app)
+    if stamp.is_file() and stamp.read_text() == assets_fingerprint():
+        return []
+    return sorted(env.found_docs)
+
+
+def _subset_icons(app: Any, exc: Exception | None) -> None:
+    if exc is None and app.builder.format == "html":
+        icons.subset_icon_fonts(Path(app.outdir))
+
+
+def _drop_unused_frames(app: Any, exc: Exception | None) -> None:
+    """Delete frame files no page refers to any more (left by earlier builds)."""
+    frames = Path(app.outdir) / FRAMES_DIR
+    if exc is not None or not frames.is_dir():
+        return
+    used: set[str] = set()
+    for page in Path(app.outdir).rglob("*.html"):
+        used.update(re.findall(rf"{FRAMES_DIR}/([\w.]+)", page.read_text(errors="replace")))
+    for path in frames.iterdir():
+        if path.name not in used:
+            path.unlink()
 
 
 def setup(app: Any) -> dict[str, Any]:
     os.environ[FRAMES_ENV] = "all"
+    app.connect("config-inited", _configure)
+    app.connect("builder-inited", _template_filters)
+    app.connect("doctree-resolved", _clean_outputs)
     app.connect("env-get-outdated", _outdated_when_bpkit_changed)
+    app.connect("env-get-outdated", _rewrite_when_assets_changed)
     app.connect("build-finished", _write_stamp)
+    app.connect("build-finished", _subset_icons)
+    app.connect("build-finished", _drop_unused_frames)
+    app.add_css_file(icons.STYLESHEET)
     # After sphinx-thebe and myst-nb (default priority 500) have added their parts.
     app.connect("doctree-resolved", _check_doctree, priority=900)
     app.connect("html-page-context", _check_page, priority=900)

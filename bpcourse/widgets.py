@@ -10,10 +10,18 @@ An :class:`Explorer` is three plain functions and a grid of slider values:
 Displaying an explorer gives two renderings of the same object in one output:
 
 * live, in a kernel: an ``ipywidgets.interactive`` with one ``SelectionSlider`` per
-  parameter, recomputing on every move;
-* static, in the HTML book: a ``text/html`` block with a labelled
-  ``<input type=range>`` per parameter, every frame precomputed at build time, and a few
-  lines of inline JavaScript that swap the frame. No kernel, no network.
+  numeric parameter and one row of ``ToggleButtons`` per choice among names,
+  recomputing on every move; the labels share one width, so the controls line up;
+* static, in the HTML book: a ``text/html`` block with a labelled ``<input type=range>``
+  per numeric parameter and a group of labelled radio buttons per choice, every frame
+  precomputed at build time (an SVG, or a PNG at twice the pixel density when the SVG
+  would be heavy), and a few lines of inline JavaScript that swap the frame. No kernel, no
+  network. Below 600 px the label takes its own row and the control the full width, with
+  a 44 px touch target; a printed page shows the frame with a line naming its setting.
+
+A :class:`Slider` is a *choice* (buttons) when its values are names, or when there are
+three values or fewer (a slider with two or three stops is a small target that also
+spaces 1, 5 and 20 evenly); ``kind="range"`` or ``kind="choice"`` overrides that.
 
 The book ranks ``text/html`` above the widget bundle (``nb_mime_priority_overrides`` in
 ``_config.yml``); JupyterLab prefers the live widget.
@@ -38,7 +46,6 @@ import base64
 import hashlib
 import html
 import inspect
-import io
 import itertools
 import json
 import os
@@ -53,8 +60,6 @@ import numpy as np
 MAX_FRAMES = 64
 #: Environment variable the book build sets to ``"all"`` to precompute every frame.
 FRAMES_ENV = "BPKIT_STATIC_FRAMES"
-#: Colours kept per frame by the PNG palette quantisation (figures use a few colours).
-PNG_COLOURS = 64
 
 
 @dataclass(frozen=True)
@@ -65,14 +70,28 @@ class Slider:
     label: str
     default: Any = None
     fmt: Callable[[Any], str] = field(default=lambda v: f"{v:g}" if _is_number(v) else str(v))
+    #: ``"range"`` (a slider), ``"choice"`` (buttons) or ``None``: decided from the values.
+    kind: str | None = None
 
     def __post_init__(self) -> None:
         if len(self.values) == 0:
             raise ValueError(f"slider {self.label!r} needs at least one value")
+        bad = [v for v in self.values if _is_number(v) and not np.isfinite(float(v))]
+        if bad:
+            raise ValueError(
+                f"slider {self.label!r}: every value must be a finite number or a name; "
+                f"got {bad[0]!r}"
+            )
         if self.default is not None and not any(_same(self.default, v) for v in self.values):
             raise ValueError(
                 f"slider {self.label!r}: default {self.default!r} is not in its values"
             )
+        if self.kind not in (None, "range", "choice"):
+            raise ValueError(
+                f"slider {self.label!r}: kind must be 'range', 'choice' or None, got {self.kind!r}"
+            )
+        if self.kind == "range" and not all(_is_number(v) for v in self.values):
+            raise ValueError(f"slider {self.label!r}: a range needs numbers; use kind='choice'")
 
     @property
     def default_index(self) -> int:
@@ -80,10 +99,18 @@ class Slider:
             return 0
         return next(i for i, v in enumerate(self.values) if _same(self.default, v))
 
+    @property
+    def is_choice(self) -> bool:
+        """Shown as buttons (names, or at most three values) rather than as a slider."""
+        if self.kind is not None:
+            return self.kind == "choice"
+        return len(self.values) <= 3 or not all(_is_number(v) for v in self.values)
+
     @classmethod
     def linspace(
         cls, lo: float, hi: float, n: int, label: str, default: float | None = None
     ) -> Slider:
+        _check_grid(label, lo, hi, n, default, positive=False)
         values = [float(v) for v in np.round(np.linspace(lo, hi, n), 10)]
         return cls(values, label, _nearest(values, default))
 
@@ -91,8 +118,26 @@ class Slider:
     def logspace(
         cls, lo: float, hi: float, n: int, label: str, default: float | None = None
     ) -> Slider:
+        _check_grid(label, lo, hi, n, default, positive=True)
         values = [float(f"{v:.3g}") for v in np.geomspace(lo, hi, n)]
         return cls(values, label, _nearest(values, default))
+
+
+def _check_grid(
+    label: str, lo: float, hi: float, n: int, default: float | None, positive: bool
+) -> None:
+    """Refuse, in words, a grid that cannot be built (NaN, infinity, a log of zero...)."""
+    for name, v in (("lo", lo), ("hi", hi), ("default", default)):
+        if v is None and name == "default":
+            continue
+        if not _is_number(v) or not np.isfinite(float(v)):
+            raise ValueError(f"slider {label!r}: {name} must be a finite number, got {v!r}")
+        if positive and float(v) <= 0:
+            raise ValueError(
+                f"slider {label!r}: a log-spaced grid needs positive numbers; {name} is {v!r}"
+            )
+    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"slider {label!r}: n must be a positive whole number, got {n!r}")
 
 
 def _is_number(v: Any) -> bool:
@@ -194,7 +239,7 @@ class Explorer:
         describe: Callable[[Any, dict[str, Any]], str],
         title: str,
         figsize: tuple[float, float] = (6.0, 3.6),
-        dpi: int = 80,
+        dpi: int | None = None,
         source: str | None = None,
     ) -> None:
         if not sliders:
@@ -217,7 +262,9 @@ class Explorer:
         self.describe_fn = describe
         self.title = title
         self.figsize = figsize
-        self.dpi = dpi
+        # The figure's own resolution (for a raster draw); on the page every frame is
+        # CSS_PX_PER_INCH px per inch, as an SVG or a PNG at twice that density.
+        self.dpi = dpi if dpi is not None else _plotting().CSS_PX_PER_INCH
         self.source = source
         self.source_kwargs: dict[str, Any] = {}
         if source is None:
@@ -257,7 +304,8 @@ class Explorer:
 
         The layout (constrained, so labels never overlap) is worked out once, for the
         default setting, and every frame reuses it: that halves a redraw, and moving a
-        slider then moves the data, not the axes around it.
+        slider then moves the data, not the axes around it. Every figure follows the book's
+        legibility rules (:meth:`bpcourse.plotting.BookFigure.legible`).
         """
         from bpcourse.plotting import BookFigure, new_figure
 
@@ -269,13 +317,14 @@ class Explorer:
             layout_data = data if same else self.compute(**default)
             fig = new_figure(*self.figsize, dpi=self.dpi)
             self.render_fn(fig, layout_data, default)
-            fig.draw_without_rendering()  # runs the constrained layout
+            fig.legible().draw_without_rendering()  # runs the constrained layout
             self._positions = [ax.get_position() for ax in fig.axes]
             if same:
                 fig.set_layout_engine("none")
                 return fig
         fig = BookFigure(figsize=self.figsize, dpi=self.dpi)
         self.render_fn(fig, data, params)
+        fig.legible()
         if len(fig.axes) == len(self._positions):
             for ax, box in zip(fig.axes, self._positions, strict=True):
                 ax.set_position(box)
@@ -284,33 +333,63 @@ class Explorer:
         return fig
 
     def frame(self, params: dict[str, Any]) -> dict[str, str]:
-        """Everything the static page shows for one setting: PNG data URL, alt, digest."""
+        """Everything the static page shows for one setting: image data URL, alt, digest.
+
+        The image is an SVG, or a 2x PNG when the SVG would be heavy; the book's extension
+        writes it to a file of its own (``_frames/``), loaded only when shown.
+        """
         full = {**self.defaults(), **params}
         data = self.compute(**full)
-        png = _png_bytes(self.figure(data, full), self.dpi)
         return {
-            "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "src": _data_url(self.figure(data, full)),
             "alt": self.describe_fn(data, full),
             "digest": digest(data),
         }
 
+    def css_size(self) -> tuple[int, int]:
+        """Width and height of a frame on the page, in CSS px."""
+        ppi = _plotting().CSS_PX_PER_INCH
+        return round(self.figsize[0] * ppi), round(self.figsize[1] * ppi)
+
     # ---------------------------------------------------------------- live widget
     def widget(self):
-        """An ``ipywidgets.interactive`` whose sliders recompute and redraw."""
+        """An ``ipywidgets.interactive`` whose controls recompute and redraw.
+
+        ``children[i]`` is the control of the i-th slider (a ``SelectionSlider``, or
+        ``ToggleButtons`` for a choice); ``.result`` the data of the current setting. All
+        labels get the width of the longest (up to 22em), so the controls line up and a
+        long label does not squeeze its slider.
+        """
         import ipywidgets as widgets
         from IPython.display import display
 
-        controls = {
-            name: widgets.SelectionSlider(
-                options=[(s.fmt(v), v) for v in s.values],
-                value=s.values[s.default_index],
-                description=s.label,
-                continuous_update=False,
-                style={"description_width": "initial"},
-                layout=widgets.Layout(width="min(100%, 32em)"),
-            )
-            for name, s in self.sliders.items()
-        }
+        longest = max(len(s.label) for s in self.sliders.values())
+        label_width = f"{min(22.0, 0.55 * longest + 1.0):.1f}em"
+        layout = {"width": "100%", "max_width": "56em"}
+        controls = {}
+        for name, s in self.sliders.items():
+            options = [(s.fmt(v), v) for v in s.values]
+            common = {
+                "options": options,
+                "value": s.values[s.default_index],
+                "description": s.label,
+                "description_allow_html": False,
+            }
+            if s.is_choice:
+                controls[name] = widgets.ToggleButtons(
+                    **common,
+                    tooltips=[f"{s.label} = {label}" for label, _ in options],
+                    style={"description_width": label_width, "button_width": "auto"},
+                    # a row, as a slider's: label | buttons (ipywidgets stacks them)
+                    layout=widgets.Layout(**layout, display="flex", align_items="center"),
+                )
+            else:
+                controls[name] = widgets.SelectionSlider(
+                    **common,
+                    continuous_update=False,
+                    style={"description_width": label_width},
+                    layout=widgets.Layout(**layout),
+                )
 
         def update(**params: Any) -> Any:
             data = self.compute(**params)
@@ -334,10 +413,16 @@ class Explorer:
         )
         return "bpx-" + hashlib.sha256(key.encode()).hexdigest()[:10]
 
-    def static_html(self, all_frames: bool = True) -> str:
-        """The self-contained HTML block: sliders, precomputed frames, inline script.
+    def setting_text(self, params: dict[str, Any]) -> str:
+        """``"Shown for learning rate = 0.1, steps = 5."``: the line a printed page keeps."""
+        full = {**self.defaults(), **params}
+        words = ", ".join(f"{s.label} = {s.fmt(full[n])}" for n, s in self.sliders.items())
+        return f"Shown for {words}."
 
-        With ``all_frames=False`` only the default frame is rendered, with no sliders and a
+    def static_html(self, all_frames: bool = True) -> str:
+        """The self-contained HTML block: controls, precomputed frames, inline script.
+
+        With ``all_frames=False`` only the default frame is rendered, with no controls and a
         note that moving them needs a kernel (the cheap fallback for a live notebook).
         """
         uid = self.uid()
@@ -352,44 +437,60 @@ class Explorer:
         if self.source:
             attrs += f' data-explorer="{html.escape(self.source)}"'
             attrs += f' data-explorer-kwargs="{html.escape(json.dumps(self.source_kwargs))}"'
+        width, height = self.css_size()
+        # The description under the image says what it shows (and is announced when it
+        # changes); the image itself is marked decorative, so it is not read twice.
         image = (
-            f'<img src="{first["src"]}" alt="{html.escape(first["alt"])}" '
-            f'data-digest="{first["digest"]}" data-key="{start}" '
-            f'style="max-width:100%;height:auto">'
+            f'<img class="bpkit-frame" src="{first["src"]}" alt="" width="{width}" '
+            f'height="{height}" data-digest="{first["digest"]}" data-key="{start}">'
             f'<p class="bpkit-describe" aria-live="polite">{html.escape(first["alt"])}</p>'
+            f'<p class="bpkit-setting">{html.escape(self.setting_text(self.defaults()))}</p>'
         )
+        caption = f"<figcaption>{html.escape(self.title)}</figcaption>"
         if not all_frames:
-            settings = ", ".join(
-                f"{s.label} = {s.fmt(v)}"
-                for s, v in zip(self.sliders.values(), self.defaults().values(), strict=True)
-            )
             return (
                 f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}>'
-                f"<figcaption>{html.escape(self.title)}</figcaption>{image}"
-                f'<p class="bpkit-note"><em>Shown for {html.escape(settings)}. Run this '
-                "notebook in Jupyter to move the sliders.</em></p></figure>"
+                f"<style>{_STYLE}</style>{caption}{image}"
+                '<p class="bpkit-note"><em>Run this notebook in Jupyter to move the '
+                "controls.</em></p></figure>"
             )
-        controls = []
-        for k, n in enumerate(names):
-            s = self.sliders[n]
-            labels = [s.fmt(v) for v in s.values]
-            values = [_jsonable(v) for v in s.values]
-            i0 = s.default_index
-            controls.append(
-                f'<div class="bpkit-control"><label for="{uid}-{k}">{html.escape(s.label)}</label> '
-                f'<input type="range" id="{uid}-{k}" name="{html.escape(n)}" min="0" '
-                f'max="{len(s.values) - 1}" step="1" value="{i0}" '
-                f'aria-valuetext="{html.escape(labels[i0])}" '
-                f'data-labels="{html.escape(json.dumps(labels))}" '
-                f'data-values="{html.escape(json.dumps(values))}"> '
-                f'<output for="{uid}-{k}" id="{uid}-{k}-out">{html.escape(labels[i0])}</output></div>'
-            )
+        controls = [self._control_html(uid, k, n) for k, n in enumerate(names)]
         payload = json.dumps(frames, separators=(",", ":")).replace("</", "<\\/")
         return (
             f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}><style>{_STYLE}</style>'
-            f"<figcaption>{html.escape(self.title)}</figcaption>{''.join(controls)}{image}"
+            f'{caption}<div class="bpkit-controls">{"".join(controls)}</div>{image}'
             f'<script type="application/json" class="bpkit-frames">{payload}</script>'
             f"<script>{_SCRIPT.replace('__UID__', uid)}</script></figure>"
+        )
+
+    def _control_html(self, uid: str, k: int, name: str) -> str:
+        s = self.sliders[name]
+        labels = [s.fmt(v) for v in s.values]
+        i0 = s.default_index
+        data = (
+            f'data-name="{html.escape(name)}" data-label="{html.escape(s.label)}" '
+            f'data-labels="{html.escape(json.dumps(labels))}" '
+            f'data-values="{html.escape(json.dumps([_jsonable(v) for v in s.values]))}"'
+        )
+        cid = f"{uid}-{k}"
+        if s.is_choice:
+            options = "".join(
+                f'<label><input type="radio" name="{cid}" value="{i}"'
+                f"{' checked' if i == i0 else ''}><span>{html.escape(label)}</span></label>"
+                for i, label in enumerate(labels)
+            )
+            return (
+                f'<fieldset class="bpkit-control bpkit-choice" id="{cid}" {data}>'
+                f"<legend>{html.escape(s.label)}</legend>"
+                f'<div class="bpkit-options">{options}</div></fieldset>'
+            )
+        return (
+            f'<div class="bpkit-control bpkit-range" {data}>'
+            f'<label for="{cid}">{html.escape(s.label)}</label>'
+            f'<input type="range" id="{cid}" name="{html.escape(name)}" min="0" '
+            f'max="{len(s.values) - 1}" step="1" value="{i0}" '
+            f'aria-valuetext="{html.escape(labels[i0])}">'
+            f'<output for="{cid}" id="{cid}-out">{html.escape(labels[i0])}</output></div>'
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
@@ -404,50 +505,89 @@ class Explorer:
         return bundle
 
 
-def _png_bytes(fig: Any, dpi: int) -> bytes:
-    """The figure as a small PNG: drawn once by Agg, quantised to ``PNG_COLOURS`` colours.
+def _plotting():
+    import bpcourse.plotting
 
-    A figure uses a few flat colours plus antialiasing, so a palette PNG is about a quarter
-    of the size of the RGBA one and reads the same.
-    """
-    try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from PIL import Image
-    except ImportError:  # no Pillow (matplotlib depends on it): keep the plain PNG
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=dpi)
-        return buf.getvalue()
-    fig.set_dpi(dpi)
-    canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())).convert("RGB")
-    out = io.BytesIO()
-    rgb.quantize(PNG_COLOURS, dither=Image.Dither.NONE).save(out, format="png")
-    return out.getvalue()
+    return bpcourse.plotting
 
 
-# Keyboard focus must be visible on the range inputs (WCAG 2.4.7).
+def _data_url(fig: Any) -> str:
+    """A frame as a ``data:`` URL: the SVG, or a palette PNG at 2x when the SVG is heavy."""
+    plotting = _plotting()
+    svg = fig.svg()
+    if len(svg) <= plotting.SVG_MAX_BYTES:
+        return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
+    return "data:image/png;base64," + base64.b64encode(fig.png()).decode("ascii")
+
+
+# The explorer's own look, inside its block so that it also holds outside the book.
+# Colours come from the page (currentColor, the theme's variables with fallbacks), so the
+# block reads in light and dark mode; focus stays visible on every control (WCAG 2.4.7).
 _STYLE = (
-    # label | slider | value in fixed columns, so the sliders of one explorer line up and
-    # the value never wraps onto a line of its own.
-    ".bpkit-explorer .bpkit-control{display:grid;align-items:center;gap:.6em;"
-    "grid-template-columns:minmax(6em,14em) minmax(6em,1fr) 4.5em;max-width:44em}"
-    ".bpkit-explorer input[type=range]{width:100%}"
-    ".bpkit-explorer input[type=range]:focus-visible{outline:3px solid #0072B2;outline-offset:2px}"
-    ".bpkit-explorer output{font-variant-numeric:tabular-nums;min-width:4em}"
+    ".bpkit-explorer{margin:1em 0}"
+    ".bpkit-explorer figcaption{font-weight:600;margin-bottom:.4em}"
+    ".bpkit-explorer .bpkit-controls{display:grid;gap:.35em 0;max-width:46em;margin-bottom:.5em}"
+    # label | control | value in fixed columns, so that the controls of one explorer line up
+    ".bpkit-explorer .bpkit-control{display:grid;align-items:center;gap:.2em .8em;"
+    "grid-template-columns:minmax(7em,15em) minmax(8em,1fr) 4.5em;margin:0;padding:0;border:0;"
+    "min-width:0}"
+    ".bpkit-explorer .bpkit-choice{grid-template-columns:minmax(7em,15em) minmax(8em,1fr)}"
+    ".bpkit-explorer legend{float:left;padding:0;margin:0;font-size:inherit}"
+    ".bpkit-explorer input[type=range]{width:100%;min-height:32px;margin:0;"
+    "accent-color:var(--pst-color-primary,#0072B2)}"
+    ".bpkit-explorer output{font-variant-numeric:tabular-nums}"
+    ".bpkit-explorer .bpkit-options{display:flex;flex-wrap:wrap;gap:.3em}"
+    ".bpkit-explorer .bpkit-options label{position:relative;display:inline-flex}"
+    ".bpkit-explorer .bpkit-options input{position:absolute;opacity:0;inset:0;margin:0;"
+    "width:100%;height:100%;cursor:pointer}"
+    ".bpkit-explorer .bpkit-options span{display:inline-flex;align-items:center;min-height:36px;"
+    "padding:0 .8em;border:1px solid currentColor;border-radius:.4em}"
+    ".bpkit-explorer .bpkit-options input:checked+span{background:var(--pst-color-primary,#0072B2);"
+    "border-color:var(--pst-color-primary,#0072B2);color:var(--pst-color-primary-text,#fff);"
+    "font-weight:600}"
+    ".bpkit-explorer input[type=range]:focus-visible,"
+    ".bpkit-explorer .bpkit-options input:focus-visible+span"
+    "{outline:3px solid var(--pst-color-accent,#0072B2);outline-offset:2px}"
+    ".bpkit-explorer img.bpkit-frame{display:block;max-width:100%;height:auto;"
+    "background:#fff;border-radius:.25em}"
+    ".bpkit-explorer .bpkit-describe{margin:.4em 0 0}"
+    ".bpkit-explorer .bpkit-setting{display:none}"
+    # A phone: the label on its own row, the control the whole width, 44 px to touch.
+    "@media (max-width:600px){.bpkit-explorer .bpkit-control,.bpkit-explorer .bpkit-choice"
+    "{grid-template-columns:1fr 4.5em}"
+    ".bpkit-explorer .bpkit-control label[for],.bpkit-explorer legend{grid-column:1/-1}"
+    ".bpkit-explorer .bpkit-choice .bpkit-options{grid-column:1/-1}"
+    ".bpkit-explorer input[type=range]{min-height:44px}"
+    ".bpkit-explorer .bpkit-options span{min-height:44px;min-width:44px;justify-content:center}}"
+    # On paper: no dead controls; the frame and a line naming its setting.
+    "@media print{.bpkit-explorer .bpkit-controls,.bpkit-explorer .bpkit-note{display:none}"
+    ".bpkit-explorer .bpkit-setting{display:block;font-style:italic;margin:.2em 0 0}"
+    ".bpkit-explorer{break-inside:avoid}}"
 )
 
-# The whole client side: find this explorer's sliders (in the figure holding the script),
-# and on input swap the frame.
+# The whole client side: read the controls of this explorer (the figure holding the
+# script), show the frame of their setting, and fetch the frames one step away so the
+# next move is instant. No network beyond the book's own files.
 _SCRIPT = """(function(){var me=document.currentScript;
 var root=(me&&me.closest('figure.bpkit-explorer'))||document.getElementById('__UID__');if(!root)return;
 var frames=JSON.parse(root.querySelector('script.bpkit-frames').textContent);
-var inputs=root.querySelectorAll('input[type=range]');var img=root.querySelector('img');
-var text=root.querySelector('.bpkit-describe');
-function show(){var key=[];inputs.forEach(function(el){var labels=JSON.parse(el.dataset.labels);
-key.push(el.value);el.setAttribute('aria-valuetext',labels[el.value]);
-root.querySelector('output[for="'+el.id+'"]').textContent=labels[el.value];});
-key=key.join(',');var f=frames[key];if(!f)return;img.src=f.src;img.alt=f.alt;
-img.dataset.digest=f.digest;img.dataset.key=key;text.textContent=f.alt;}
-inputs.forEach(function(el){el.addEventListener('input',show);el.addEventListener('change',show);});
+var controls=[].slice.call(root.querySelectorAll('.bpkit-control'));
+var img=root.querySelector('img.bpkit-frame');var text=root.querySelector('.bpkit-describe');
+var setting=root.querySelector('.bpkit-setting');var warm={};
+function at(c){var r=c.querySelector('input[type=range]');if(r)return +r.value;
+var x=c.querySelector('input:checked');return x?+x.value:0;}
+function key(idx){return idx.join(',');}
+function prefetch(idx){controls.forEach(function(c,k){var n=JSON.parse(c.dataset.labels).length;
+[-1,1].forEach(function(d){var j=idx.slice();j[k]+=d;if(j[k]<0||j[k]>=n)return;var f=frames[key(j)];
+if(f&&!warm[f.src]){warm[f.src]=1;new Image().src=f.src;}});});}
+function show(){var idx=controls.map(at),words=[];
+controls.forEach(function(c,k){var labels=JSON.parse(c.dataset.labels),l=labels[idx[k]];
+words.push(c.dataset.label+' = '+l);var r=c.querySelector('input[type=range]');
+if(r){r.setAttribute('aria-valuetext',l);c.querySelector('output').textContent=l;}});
+var f=frames[key(idx)];if(!f)return;img.src=f.src;img.dataset.digest=f.digest;
+img.dataset.key=key(idx);text.textContent=f.alt;setting.textContent='Shown for '+words.join(', ')+'.';
+prefetch(idx);}
+root.addEventListener('input',show);root.addEventListener('change',show);
+root.addEventListener('focusin',function(){prefetch(controls.map(at));},{once:true});
+root.addEventListener('pointerenter',function(){prefetch(controls.map(at));},{once:true});
 })();"""

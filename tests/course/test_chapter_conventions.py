@@ -142,3 +142,94 @@ def test_no_hand_typed_results_in_the_prose(nb):
     prose = re.sub(r"```.*?```", "", prose, flags=re.S)  # code shown, not claimed
     prose = re.sub(r"`[^`\n]*`", "", prose)
     assert not re.findall(r"\d\.\d{4,}", prose)
+
+
+# ------------------------------------------------------------------ issue 11 (round B)
+# What the chapters adopt in round B; book/conventions.py does the mechanical part
+# (`python book/conventions.py all chapters/NN_name.ipynb --check`). Not strict: each
+# notebook's mark goes once it passes.
+import sys  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "book"))
+import conventions  # noqa: E402
+
+ROUND_B = pytest.mark.xfail(reason="issue 11: chapters adopt in round B", strict=False)
+
+
+@ROUND_B
+def test_plotting_code_is_folded_behind_show_code(nb):
+    unfolded = [
+        c.source[:50]
+        for c in _code_cells(nb)
+        if conventions.is_figure_cell(c)
+        and not {"hide-input", "remove-input"} & set(conventions.tags(c))
+    ]
+    assert not unfolded, f"figure cells without the hide-input tag: {unfolded}"
+
+
+@ROUND_B
+def test_bookkeeping_is_removed_from_the_page(nb):
+    shown = [
+        c.source[:50]
+        for c in _code_cells(nb)
+        if conventions.is_bookkeeping_cell(c) and "remove-cell" not in conventions.tags(c)
+    ]
+    assert not shown, f"glue/assert-only cells on the page (tag them remove-cell): {shown}"
+
+
+@ROUND_B
+def test_every_figure_has_a_caption_and_a_name(nb):
+    for cell in _code_cells(nb):
+        if conventions.is_figure_cell(cell):
+            figure = cell.metadata.get("mystnb", {}).get("figure", {})
+            assert re.fullmatch(r"fig-[a-z0-9-]+", figure.get("name", "")), cell.source[:60]
+            assert len(figure.get("caption", "")) > 20, f"no caption: {cell.source[:60]!r}"
+
+
+def test_figure_names_are_unique_across_the_book():
+    names = [
+        c.metadata.get("mystnb", {}).get("figure", {}).get("name")
+        for path in NOTEBOOKS
+        for c in nbformat.read(path, as_version=4).cells
+    ]
+    names = [n for n in names if n]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
+
+
+@ROUND_B
+def test_numbers_in_the_prose_read_in_jupyterlab(nb):
+    """``{eval}`` (JupyterLab shows the number once the cells have run), not
+    ``{glue:text}`` (JupyterLab shows the name)."""
+    glued = sorted(set(re.findall(r"\{glue:text\}`(\w+)", _markdown(nb))))
+    assert not glued, f"quoted with {{glue:text}}: {glued[:10]}"
+
+
+def test_eval_expressions_are_python_and_name_what_the_code_defines(nb):
+    import ast
+
+    defined: set[str] = set()
+    for cell in _code_cells(nb):
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:  # IPython magics (the Colab install cell)
+            continue
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+                defined.add(n.id)
+            elif isinstance(n, ast.FunctionDef | ast.ClassDef):
+                defined.add(n.name)
+            elif isinstance(n, ast.Import | ast.ImportFrom):
+                defined.update(a.asname or a.name.split(".")[0] for a in n.names)
+    for expr in re.findall(r"\{eval\}`([^`]+)`", _markdown(nb)):
+        tree = ast.parse(expr, mode="eval")  # a SyntaxError names the expression
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        unknown = used - defined - set(dir(__builtins__))
+        assert not unknown, f"{{eval}}`{expr}` uses names no code cell defines: {unknown}"
+
+
+@ROUND_B
+def test_links_to_other_chapters_read_in_jupyterlab(nb):
+    """``[Loss functions](01_loss.ipynb)``, not ``{ref}`chapter-loss```, which JupyterLab
+    shows as the bare label."""
+    bare = re.findall(r"\{ref\}`((?:chapter|appendix)-[\w-]+)`", _markdown(nb))
+    assert not bare, f"chapter links shown as labels in JupyterLab: {sorted(set(bare))}"

@@ -6,16 +6,10 @@ from __future__ import annotations
 import base64
 import io
 import json
-import sys
 from html.parser import HTMLParser
 
-import bpkit_book as _book
 import numpy as np
 import pytest
-from docutils import nodes
-from docutils.frontend import get_default_settings
-from docutils.parsers.rst import Parser
-from docutils.utils import new_document
 
 from bpcourse.widgets import (
     FRAMES_ENV,
@@ -50,13 +44,12 @@ def small_explorer(kind: str = "up") -> Explorer:
         compute,
         render,
         {
-            "a": Slider([0.5, 1.0, 2.0], "curvature a", default=1.0),
+            "a": Slider([0.5, 1.0, 2.0, 3.0], "curvature a", default=1.0),
             "name": Slider(["left", "right"], "which side"),
         },
         describe,
         f"A small explorer ({kind})",
         figsize=(3.0, 2.0),
-        dpi=50,
     )
 
 
@@ -70,7 +63,9 @@ class Collect(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
         self.tags: list[tuple[str, dict]] = []
-        self.texts: dict[str, list[str]] = {"script": [], "label": []}
+        self.texts: dict[str, list[str]] = {
+            k: [] for k in ("script", "label", "legend", "span", "p")
+        }
         self._open: str | None = None
 
     def handle_starttag(self, tag, attrs):
@@ -104,6 +99,34 @@ def test_slider_rejects_empty_values_and_a_default_outside_them() -> None:
         Slider([], "lr")
     with pytest.raises(ValueError, match=r"default 0\.3 is not in its values"):
         Slider([0.1, 0.2], "lr", default=0.3)
+
+
+def test_slider_grids_refuse_what_they_cannot_build_in_words() -> None:
+    with pytest.raises(ValueError, match="'lr': lo must be a finite number, got nan"):
+        Slider.logspace(float("nan"), 1.0, 5, "lr")
+    with pytest.raises(ValueError, match="'lr': hi must be a finite number, got inf"):
+        Slider.linspace(0.0, float("inf"), 5, "lr")
+    with pytest.raises(ValueError, match="log-spaced grid needs positive numbers; lo is 0.0"):
+        Slider.logspace(0.0, 1.0, 5, "lr")
+    with pytest.raises(ValueError, match="'lr': default must be a finite number, got nan"):
+        Slider.logspace(0.01, 1.0, 5, "lr", default=float("nan"))
+    with pytest.raises(ValueError, match="n must be a positive whole number, got 0"):
+        Slider.linspace(0.0, 1.0, 0, "lr")
+    with pytest.raises(ValueError, match="finite number or a name; got nan"):
+        Slider([0.1, float("nan")], "lr")
+    with pytest.raises(ValueError, match="kind must be 'range', 'choice' or None"):
+        Slider([1, 2], "n", kind="dial")
+    with pytest.raises(ValueError, match="a range needs numbers"):
+        Slider(["a", "b"], "n", kind="range")
+
+
+def test_names_and_few_values_are_choices_more_numbers_a_range() -> None:
+    assert Slider(["relu", "tanh", "sigmoid", "linear"], "activation").is_choice
+    assert Slider([0.0, 1.0], "target y").is_choice
+    assert Slider([1, 5, 20], "steps").is_choice
+    assert not Slider([1, 2, 3, 4], "depth").is_choice
+    assert not Slider([1, 5, 20], "steps", kind="range").is_choice
+    assert Slider([1, 2, 3, 4], "depth", kind="choice").is_choice
 
 
 def test_slider_default_index_and_grids() -> None:
@@ -163,56 +186,76 @@ def test_source_is_detected_from_a_module_level_factory() -> None:
 
 
 # ------------------------------------------------------------------ frames and HTML
-def test_frame_is_a_png_of_the_figure_with_alt_text_and_digest() -> None:
-    from PIL import Image
-
+def test_frame_is_a_vector_figure_at_the_book_scale_with_alt_text_and_digest() -> None:
     ex = small_explorer()
     params = {"a": 2.0, "name": "right"}
     f = ex.frame(params)
-    assert f["src"].startswith("data:image/png;base64,")
-    with Image.open(io.BytesIO(base64.b64decode(f["src"].split(",", 1)[1]))) as im:
-        assert im.size == (150, 100)  # figsize (3, 2) at dpi 50
-        assert len(im.getcolors(256) or []) > 2  # a drawing, not a blank image
+    assert f["src"].startswith("data:image/svg+xml;base64,")
+    svg = base64.b64decode(f["src"].split(",", 1)[1]).decode()
+    # figsize (3, 2) at 105 CSS px per inch
+    assert '<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="315px" height="210px"' in svg
+    assert svg.count("<path") > 5  # a drawing, not a blank image
+    assert ex.css_size() == (315, 210)
     assert f["alt"] == describe(ex.compute(**params), params)
     assert f["digest"] == digest(ex.compute(**params))
-    assert ex.frame(params) == f  # deterministic: the browser test compares images byte for byte
+    assert ex.frame(params) == f  # deterministic: the browser test compares files byte for byte
     assert ex.frame({"a": 0.5})["digest"] != f["digest"]
 
 
-def test_static_html_has_labelled_sliders_and_every_frame() -> None:
+def test_a_heavy_frame_is_a_2x_palette_png(monkeypatch) -> None:
+    from PIL import Image
+
+    import bpcourse.plotting as plotting
+
+    monkeypatch.setattr(plotting, "SVG_MAX_BYTES", 100)
+    src = small_explorer().frame({"a": 2.0})["src"]
+    assert src.startswith("data:image/png;base64,")
+    with Image.open(io.BytesIO(base64.b64decode(src.split(",", 1)[1]))) as im:
+        assert im.size == (630, 420)  # twice the CSS size
+        assert im.mode == "P" and len(im.getcolors(256) or []) > 2
+
+
+def test_static_html_has_labelled_controls_and_every_frame() -> None:
     ex = small_explorer(kind="down")
     page = parse(ex.static_html())
     (fig,) = page.find("figure")
     assert fig["id"] == ex.uid() and fig["data-frames"] == "all"
     assert fig["data-explorer"] == f"{__name__}:small_explorer"
     assert json.loads(fig["data-explorer-kwargs"]) == {"kind": "down"}
-    inputs = page.find("input", type="range")
-    assert [i["name"] for i in inputs] == ["a", "name"]
-    for el, s in zip(inputs, ex.sliders.values(), strict=True):
-        (label,) = page.find("label", **{"for": el["id"]})
-        assert label is not None
-        assert json.loads(el["data-values"]) == list(s.values)
-        assert json.loads(el["data-labels"]) == [s.fmt(v) for v in s.values]
-        assert el["value"] == str(s.default_index)
-        assert el["aria-valuetext"] == s.fmt(s.values[s.default_index])
-        assert el["max"] == str(len(s.values) - 1)
-    assert page.texts["label"] == ["curvature a", "which side"]
-    assert page.find("script", type="application/json", **{"class": "bpkit-frames"})
+    # numbers: a slider with its label, value and spoken value
+    (rng,) = page.find("input", type="range")
+    (control,) = [a for t, a in page.tags if "bpkit-range" in a.get("class", "")]
+    s = ex.sliders["a"]
+    assert rng["name"] == "a" and control["data-name"] == "a"
+    assert page.find("label", **{"for": rng["id"]})
+    assert json.loads(control["data-values"]) == list(s.values)
+    assert json.loads(control["data-labels"]) == [s.fmt(v) for v in s.values]
+    assert rng["value"] == str(s.default_index) and rng["max"] == str(len(s.values) - 1)
+    assert rng["aria-valuetext"] == s.fmt(s.values[s.default_index])
+    # names: one radio button each, in a fieldset whose legend is the label
+    radios = page.find("input", type="radio")
+    assert [r["value"] for r in radios] == ["0", "1"]
+    assert len({r["name"] for r in radios}) == 1 and "checked" in radios[0]
+    assert page.texts["legend"] == ["which side"]
+    assert page.texts["span"] == ["left", "right"]
+    assert page.texts["label"][0] == "curvature a"
     frames = json.loads(page.texts["script"][0])
     assert sorted(frames) == sorted(k for k, _ in ex.grid())
-    assert len(frames) == ex.n_frames() == 6
+    assert len(frames) == ex.n_frames() == 8
     for key, params in ex.grid():
         assert frames[key]["digest"] == digest(ex.compute(**params))
     (img,) = page.find("img")
     start = fig["data-start"]
     assert start == "1,0"
-    assert (img["src"], img["alt"], img["data-digest"]) == (
-        frames[start]["src"],
-        frames[start]["alt"],
-        frames[start]["digest"],
-    )
+    assert (img["src"], img["data-digest"]) == (frames[start]["src"], frames[start]["digest"])
+    # the description says what the frame shows, once: the image itself is decorative
+    assert img["alt"] == "" and (img["width"], img["height"]) == ("315", "210")
+    assert page.texts["p"][0] == frames[start]["alt"]
+    assert page.texts["p"][1] == "Shown for curvature a = 1, which side = left."
     html = ex.static_html()
-    assert "http" not in html.replace("http://www.w3.org", "")  # nothing remote
+    assert "http" not in html.replace("http://www.w3.org", "").replace(
+        "http://purl.org", ""
+    ).replace("http://creativecommons.org", "")  # nothing remote
     assert "</script" not in page.texts["script"][0]
 
 
@@ -225,6 +268,7 @@ def test_partial_html_shows_the_default_frame_without_dead_sliders() -> None:
     (img,) = page.find("img")
     assert img["data-digest"] == digest(ex.compute(**ex.defaults()))
     assert "Run this notebook in Jupyter" in ex.static_html(all_frames=False)
+    assert "Shown for curvature a = 1, which side = left." in ex.static_html(all_frames=False)
 
 
 def test_mimebundle_is_live_widget_and_frames_only_for_the_book(monkeypatch) -> None:
@@ -242,10 +286,14 @@ def test_mimebundle_is_live_widget_and_frames_only_for_the_book(monkeypatch) -> 
     assert len(CALLS) == 1 + ex.n_frames()
 
 
-def test_widget_sliders_recompute() -> None:
+def test_widget_controls_recompute_and_line_up() -> None:
     ex = small_explorer()
     w = ex.widget()
     sliders = {c.description: c for c in w.children[:2]}
+    assert type(sliders["curvature a"]).__name__ == "SelectionSlider"
+    assert type(sliders["which side"]).__name__ == "ToggleButtons"  # names: buttons
+    widths = {c.style.description_width for c in w.children[:2]}
+    assert len(widths) == 1 and float(widths.pop().rstrip("em")) >= 0.5 * len("curvature a")
     assert digest(w.result) == digest(ex.compute())
     sliders["curvature a"].value = 2.0
     assert digest(w.result) == digest(ex.compute(a=2.0))
@@ -253,79 +301,6 @@ def test_widget_sliders_recompute() -> None:
     assert digest(w.result) == digest(ex.compute(a=2.0, name="right"))
     assert ex.last is not None and ex.last[0] == {"a": 2.0, "name": "right"}
     np.testing.assert_allclose(w.result["y"].max(), 2.0)
-
-
-# ------------------------------------------------------------------ the Sphinx extension
-def _doctree(*raw_html: str) -> nodes.document:
-    doc = new_document("<test>", get_default_settings(Parser))
-    for text in raw_html:
-        doc.append(nodes.raw(text=text, format="html"))
-    return doc
-
-
-def test_book_extension_drops_thebe_and_flags_partial_explorers(caplog) -> None:
-    thebe = '<script type="text/x-thebe-config">{}</script>'
-    full = small_explorer().static_html()
-    doc = _doctree(thebe, full)
-    _book._check_doctree(None, doc, "chapters/x")
-    assert [n.astext() for n in doc.findall(nodes.raw)] == [full]
-    assert not [r for r in caplog.records if "default frame" in r.getMessage()]
-    _book._check_doctree(None, _doctree(small_explorer().static_html(all_frames=False)), "ch")
-    messages = [r.getMessage() for r in caplog.records]
-    assert any("only its default frame" in m and FRAMES_ENV in m for m in messages), messages
-
-
-def test_book_extension_keeps_local_scripts_only() -> None:
-    from sphinx.builders.html._assets import _JavaScript
-
-    keep = _JavaScript("_static/doctools.js")
-    thebe_conf = _JavaScript("", body='const THEBE_JS_URL = "https://unpkg.com/thebe"')
-    state = _JavaScript("", type="application/vnd.jupyter.widget-state+json", body="{}")
-    ctx = {"script_files": [keep, thebe_conf, _JavaScript("sphinx-thebe.js"), state]}
-    _book._check_page(None, "p", "page.html", ctx, None)
-    assert ctx["script_files"] == [keep]
-
-
-def test_book_extension_makes_bibliography_entries_list_items() -> None:
-    body = (
-        '<div role="list" class="citation-list"><div class="citation" id="id1" '
-        'role="doc-biblioentry"><p>Ba et al. 2016.</p></div></div>'
-    )
-    ctx = {"body": body}
-    _book._check_page(None, "p", "page.html", ctx, None)
-    assert ctx["body"] == body.replace('role="doc-biblioentry"', 'role="listitem"')
-
-
-def test_book_extension_sets_the_frames_variable(monkeypatch) -> None:
-    class App:
-        def connect(self, *args, **kwargs):
-            pass
-
-    monkeypatch.setenv(FRAMES_ENV, "")  # restored after the test, whatever setup() does
-    _book.setup(App())
-    import os
-
-    assert os.environ[FRAMES_ENV] == "all"
-    assert sys.modules["bpcourse.widgets"].precompute_all_frames()
-
-
-def test_book_extension_reexecutes_notebooks_when_bpkit_changed(tmp_path) -> None:
-    from types import SimpleNamespace
-
-    cache = tmp_path / ".jupyter_cache"
-    cache.mkdir()
-    (cache / "old-output").write_text("stale")
-    env = SimpleNamespace(
-        mystnb_config=SimpleNamespace(execution_cache_path=str(cache)),
-        found_docs={"chapters/01_loss", "chapters/a2_faq"},
-        doc2path=lambda d: tmp_path / (d + (".md" if "a2" in d else ".ipynb")),
-    )
-    app = SimpleNamespace(outdir=str(tmp_path / "html"))
-    assert _book._outdated_when_bpkit_changed(app, env, set(), set(), set()) == ["chapters/01_loss"]
-    assert not (cache / "old-output").exists()  # the stale outputs are gone
-    _book._write_stamp(app, None)
-    assert (tmp_path / ".bpkit-fingerprint").read_text() == _book.bpkit_fingerprint()
-    assert _book._outdated_when_bpkit_changed(app, env, set(), set(), set()) == []
 
 
 def test_log_yticks_puts_plain_labels_at_decades_and_drops_minor_ticks() -> None:
