@@ -657,9 +657,9 @@ MACS = Check(
             "is nudged like a weight",
             _macs_with(
                 **{
-                    "central differences": lambda r, s, n: 2
-                    * sum(a * b for a, b in itertools.pairwise(s))
-                    * r["forward"]
+                    "central differences": lambda r, s, n: (
+                        2 * sum(a * b for a, b in itertools.pairwise(s)) * r["forward"]
+                    )
                 }
             ),
             "P-without-biases",

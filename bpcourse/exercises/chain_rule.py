@@ -177,8 +177,11 @@ def _three_layer_mistakes() -> list[Mistake]:
         Mistake(
             "this is ∂L/∂w⁽³⁾ = 2(ŷ - y)·a⁽²⁾; the exercise asks for ∂L/∂w⁽¹⁾, the whole "
             "chain back to the first weight",
-            lambda w1, w2, w3, x, y: 2 * (chain_forward(w1, w2, w3, x, y)["y_hat"] - y)
-            * chain_forward(w1, w2, w3, x, y)["a2"],
+            lambda w1, w2, w3, x, y: (
+                2
+                * (chain_forward(w1, w2, w3, x, y)["y_hat"] - y)
+                * chain_forward(w1, w2, w3, x, y)["a2"]
+            ),
             "gradient-of-w3",
         ),
         Mistake(

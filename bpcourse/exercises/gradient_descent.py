@@ -385,8 +385,12 @@ DISTANCE = Check(
     show=lambda lr, lam, x0, x_star, t: (
         f"lr = {lr:g}, λ = {lam:g}, x0 = {x0:g}, x* = {x_star:g} and t = {t}"
     ),
-    hints={"factor": _DISTANCE_HINT, "scaled": _DISTANCE_HINT, "other": _DISTANCE_HINT,
-           "sign": _NEGATIVE + "."},
+    hints={
+        "factor": _DISTANCE_HINT,
+        "scaled": _DISTANCE_HINT,
+        "other": _DISTANCE_HINT,
+        "sign": _NEGATIVE + ".",
+    },
     passed_message="the error shrinks by the same factor |1 - ηλ| at every step.",
 )
 

@@ -387,10 +387,8 @@ def test_distance_after_checker_names_the_mistake():
             lambda lr, lam, x0, xs, t: 2 * abs(1 - lr * lam) ** t * abs(x0 - xs)
         ),
         # a negative distance (cold read 2.6): the signed error, or |factor| times x0 - x*
-        "A distance cannot be negative": lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t
-        * (x0 - xs),
-        "as well as of the factor": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** t
-        * (x0 - xs),
+        "A distance cannot be negative": lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t * (x0 - xs),
+        "as well as of the factor": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** t * (x0 - xs),
     }
     for words, answer in wrong.items():
         verdict = ex.check_distance_after(answer)

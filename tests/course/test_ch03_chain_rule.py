@@ -518,9 +518,7 @@ from bpcourse.exercises import value as vex  # noqa: E402
 Node = vex.Node
 
 
-def _op(
-    forward, local, *, assign=False, use_out=True, backward=True, parents=True, call=False
-):
+def _op(forward, local, *, assign=False, use_out=True, backward=True, parents=True, call=False):
     """A learner's binary or unary operation with one deliberate variation (``call``:
     ``out._backward = _backward()``, the function called instead of attached)."""
 
@@ -612,8 +610,16 @@ def test_value_reference_and_right_answers_pass():
         (vex.check_mul, _mul(call=True), "no parentheses"),
         (vex.check_tanh, _tanh(call=True), "no parentheses"),
         # cold read 3.6: the product's rule on +, and a factor 2, are not "out.grad unused"
-        (vex.check_add, _op(lambda a, b: a + b, lambda i, a, b, o: b if i == 0 else a), "product's rule"),
-        (vex.check_add, _op(lambda a, b: a + b, lambda i, a, b, o: 2.0), "each operand gets exactly out.grad"),
+        (
+            vex.check_add,
+            _op(lambda a, b: a + b, lambda i, a, b, o: b if i == 0 else a),
+            "product's rule",
+        ),
+        (
+            vex.check_add,
+            _op(lambda a, b: a + b, lambda i, a, b, o: 2.0),
+            "each operand gets exactly out.grad",
+        ),
         (vex.check_tanh, _tanh(local=lambda i, a, o: 1 - o), "the square is missing"),
         (vex.check_tanh, _tanh(local=lambda i, a, o: o * (1 - o)), "sigmoid's pattern"),
     ],
