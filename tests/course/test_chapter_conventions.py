@@ -154,7 +154,7 @@ sys.path.insert(0, str(ROOT / "book"))
 import conventions  # noqa: E402
 
 # Chapters that have adopted the conventions: their tests below run unmarked.
-ADOPTED = {"01_loss", "02_gradient_descent", "03_chain_rule"}
+ADOPTED = {"01_loss", "02_gradient_descent", "03_chain_rule", "04_backprop"}
 
 
 def ROUND_B(test):  # used as a mark
