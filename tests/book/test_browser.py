@@ -420,8 +420,9 @@ def test_figure_text_is_no_smaller_than_the_small_print(browser, server: Server,
     width on the desktop page, that font is at least the book's small print."""
     v = PageVisit(browser, f"{server.url}/{page}.html")
     try:
-        v.page.evaluate("() => document.querySelectorAll('img').forEach(i => i.loading = 'eager')")
-        v.page.wait_for_load_state("networkidle")
+        # every image eager, loaded and decoded: "networkidle" may already have been reached
+        # before the lazy images were asked for, and an unloaded <img> without a width is 0 px
+        v.page.evaluate(JS_IMAGES)
         figures = v.page.evaluate(JS_FIGURES)
     finally:
         v.close()
