@@ -701,6 +701,8 @@ class Check:
         groups: dict[str, list[str]] = {}
         for name, d in diagnoses.items():
             subject = name if len(wrong) == 1 else "each"
+            if d.kind == "shape" and len(wrong) == 1:  # the learner's array, not the parameter
+                subject = f"your gradient for {name}" if self.noun == "gradients" else f"your {name}"
             key = self._hinted(d, subject)
             groups.setdefault(key, []).append(name)
         if len(groups) == 1 and diagnoses[wrong[0]].kind != "custom":

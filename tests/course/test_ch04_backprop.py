@@ -492,3 +492,16 @@ def test_network_step_rejects_bad_input():
         bx.compute_network_step(7)
     with pytest.raises(ValueError, match="choose one of"):
         bx.compute_network_step(0, "2-2-2")
+
+
+def test_a_transposed_gradient_is_named_as_the_learners_array():
+    # cold read 2: "W1 has shape (2, 3)" read as if the parameter W1 were (2, 3)
+    def transposed_dW1(params, X, Y):
+        grads = dict(ex._tanh_linear_backward(params, X, Y))
+        grads["W1"] = grads["W1"].T.copy()
+        return grads
+
+    verdict = ex.check_backward_tanh_linear(transposed_dW1)
+    assert verdict.status == "failed"
+    assert "your gradient for W1 has shape" in verdict.message, verdict.message
+    assert "transposed" in verdict.message
