@@ -152,6 +152,11 @@ def test_diagnose_non_integer_factor_suggests_missing_derivative():
     assert "single entry" not in message
     # a whole-number factor keeps its own hint
     assert "a whole number" in diagnose(3 * true, true)
+    # cold read 2 (bug 5): a factor 3 cannot come from a dropped 1/2, which gives 2
+    assert "1/2" not in diagnose(3 * true, true)
+    assert "1/2 in front of a squared error" in diagnose(2 * true, true)
+    assert "the 2 from differentiating a square" in diagnose(true / 2, true)
+    assert "differentiating a square" not in diagnose(true / 3, true)
 
 
 # ------------------------------------------------------------------ exercise checkers
