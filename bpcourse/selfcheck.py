@@ -306,6 +306,30 @@ def _widget(uid: str, body: str, data: dict[str, Any]) -> str:
     )
 
 
+def _sentence(hint: str) -> str:
+    """A checker's hint as a sentence: capitalised, unless it starts with a symbol's name
+    ("tanh' is evaluated ...", "σ'(z) ..."), which keeps its own spelling."""
+    first = hint.split(" ", 1)[0]
+    return hint if not first.isalpha() or first in _SYMBOLS else hint[:1].upper() + hint[1:]
+
+
+_SYMBOLS = {
+    "tanh",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "exp",
+    "log",
+    "max",
+    "np",
+    "x",
+    "y",
+    "z",
+    "w",
+    "b",
+}
+
+
 def numeric_from_check(
     id: str,
     prompt: str,
@@ -343,6 +367,6 @@ def numeric_from_check(
         v = value(m.answer)
         if v is None or near(v, answer):
             continue
-        mistakes.append((m.hint[:1].upper() + m.hint[1:], v))
+        mistakes.append((_sentence(m.hint), v))
     mistakes += [(hint, float(v)) for hint, v in more]
     return Numeric(id, prompt, answer, tuple(mistakes), rtol=rtol, exercise=exercise)

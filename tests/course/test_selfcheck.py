@@ -138,6 +138,19 @@ def test_pilot_numeric_questions_name_every_mistake_from_the_check():
     assert "0.1 %" in q.tolerance_text
 
 
+def test_a_hint_starting_with_a_symbol_keeps_its_spelling():
+    # cold read 2: sc-chain-w1 read "Tanh' is evaluated ..."
+    hints = [hint for hint, _ in pilot_questions()[0].mistakes]
+    assert not any(h.startswith("Tanh") for h in hints), hints
+    assert any(h.startswith("tanh'") for h in hints), hints
+    # an ordinary first word is still capitalised
+    assert (
+        selfcheck.numeric_from_check("sc-cap", "?", gradient_descent.CENTRAL)
+        .mistakes[0][0][:1]
+        .isupper()
+    )
+
+
 def test_a_mistake_equal_to_the_answer_is_refused():
     with pytest.raises(ValueError, match="could not tell them apart"):
         selfcheck.Numeric("sc-x", "?", 1.0, (("twice nothing", 1.0000001),))
