@@ -417,6 +417,8 @@ def check_tanh(fn: Callable[[Any], Any]) -> Feedback:
         "tanh(1 - tanh) is the sigmoid's pattern σ(1 - σ); tanh's derivative is 1 - tanh²": (
             t * (1 - t) * 0.5
         ),
+        "the square is in the wrong place: (1 - tanh(u))² is not 1 - tanh(u)²; square the "
+        "output first, then subtract it from 1": (1 - t) ** 2 * 0.5,
     }
     for message, value in wrong.items():
         if _close(g, value):

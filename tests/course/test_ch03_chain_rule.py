@@ -798,5 +798,7 @@ def test_engine_check_points_at_the_piece_that_fails_its_own_check():
     fb = vex.check_engine(vex.add, vex.mul, wrong_tanh, vex.backward)
     assert fb.status == "failed" and "differ from bpkit.Value's" in fb.message
     assert "Start with my_tanh" in fb.message and "ex-value-tanh" in fb.message, fb.message
+    # and that slip has its own name in the tanh check (cold read 2 saw only the numbers)
+    assert "the square is in the wrong place" in vex.check_tanh(wrong_tanh).message
     # a right engine gets no such pointer
     assert "Start with" not in vex.check_engine(vex.add, vex.mul, vex.tanh, vex.backward).message
