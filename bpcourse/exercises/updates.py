@@ -142,8 +142,12 @@ def reference_rmsprop_step(
     return p.value, opt.s[0]
 
 
-def _rmsprop(average: Callable[..., np.ndarray], root: bool = True, eps_inside: bool = False,
-             old_s: bool = False) -> Callable[..., Any]:
+def _rmsprop(
+    average: Callable[..., np.ndarray],
+    root: bool = True,
+    eps_inside: bool = False,
+    old_s: bool = False,
+) -> Callable[..., Any]:
     """An RMSProp step with one slip in the average of g², the root, eps, or which s it uses."""
 
     def answer(theta, s, g, lr, rho, eps):
@@ -229,8 +233,8 @@ RMSPROP = Check(
     ),
     "your step",
     parts=("theta_new", "s_new"),
-    show=lambda th, s, g, lr, rho, eps: f"lr = {lr}, rho = {rho}" + (
-        " (the first step, s = 0)" if not np.any(s) else ""
+    show=lambda th, s, g, lr, rho, eps: (
+        f"lr = {lr}, rho = {rho}" + (" (the first step, s = 0)" if not np.any(s) else "")
     ),
 )
 
@@ -641,8 +645,9 @@ WARMUP_COSINE = Check(
         ),
     ),
     "your learning rate",
-    show=lambda e, lr0, w, T, rho: f"epoch {e} (lr0 = {lr0}, warmup = {w}, total = {T}, "
-    f"min_factor = {rho})",
+    show=lambda e, lr0, w, T, rho: (
+        f"epoch {e} (lr0 = {lr0}, warmup = {w}, total = {T}, min_factor = {rho})"
+    ),
 )
 
 

@@ -483,20 +483,37 @@ def best_sgd(surface: str) -> tuple[float, np.ndarray]:
     41 rates from 1e-4 to 1, then on 21 rates between the best one's neighbours; diverging
     runs are excluded."""
     surf = get_surface(surface)
+    steps = RACE_STEPS[surface]
 
-    def search(lrs: np.ndarray) -> tuple[float, float, np.ndarray]:
-        best = (np.inf, 0.0, np.array([]))
-        for lr in lrs:
-            t = descend(surf, lambda ps, lr=lr: SGD(ps, lr=lr), RACE_STEPS[surface])
-            if not t.diverged and t.values[-1] < best[0]:
-                best = (float(t.values[-1]), float(lr), t.values)
-        return best
+    def search(lrs: np.ndarray) -> float:
+        final = final_sgd_values(surf, lrs, steps)
+        return float(lrs[int(np.argmin(final))])
 
     coarse = np.geomspace(1e-4, 1.0, 41)
-    _, lr, _ = search(coarse)
+    lr = search(coarse)
     step = coarse[1] / coarse[0]
-    _, lr, values = search(np.geomspace(lr / step, lr * step, 21))
-    return lr, values
+    lr = search(np.geomspace(lr / step, lr * step, 21))
+    return lr, descend(surf, lambda ps: SGD(ps, lr=lr), steps).values
+
+
+def final_sgd_values(surf: Any, lrs: Sequence[float], steps: int, bound: float = 1e3) -> np.ndarray:
+    """The value of ``f`` after ``steps`` steps of plain gradient descent from the surface's
+    start, for every learning rate in ``lrs`` at once (``inf`` for a run that diverged).
+    Each row does exactly what :func:`~bpcourse.surfaces.descend` with ``SGD`` does (the
+    same gradient, ``lr * g``, then the subtraction; the same divergence test), so the
+    values are those of separate runs, to the last bit."""
+    lr = np.asarray(lrs, dtype=float)[:, None]
+    theta = np.tile(np.asarray(surf.start, dtype=float), (len(lr), 1))
+    alive = np.ones(len(lr), dtype=bool)
+    size = max(np.ptp(surf.xlim), np.ptp(surf.ylim))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(steps)):
+            theta[alive] -= surf.grad(theta[alive]) * lr[alive]  # SGD.step: lr * g, subtract
+            escaped = ~np.all(np.isfinite(theta), axis=1) | (
+                np.max(np.abs(theta), axis=1) > bound * size
+            )
+            alive &= ~escaped
+    return np.where(alive, surf.value(theta), np.inf)
 
 
 def compute_race(
