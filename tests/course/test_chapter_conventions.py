@@ -206,6 +206,7 @@ def test_numbers_in_the_prose_read_in_jupyterlab(nb):
 
 def test_eval_expressions_are_python_and_name_what_the_code_defines(nb):
     import ast
+    import builtins
 
     defined: set[str] = set()
     for cell in _code_cells(nb):
@@ -223,7 +224,7 @@ def test_eval_expressions_are_python_and_name_what_the_code_defines(nb):
     for expr in re.findall(r"\{eval\}`([^`]+)`", _markdown(nb)):
         tree = ast.parse(expr, mode="eval")  # a SyntaxError names the expression
         used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        unknown = used - defined - set(dir(__builtins__))
+        unknown = used - defined - set(dir(builtins))
         assert not unknown, f"{{eval}}`{expr}` uses names no code cell defines: {unknown}"
 
 
