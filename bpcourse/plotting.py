@@ -218,6 +218,7 @@ class BookFigure(Figure):
         return round(w * CSS_PX_PER_INCH), round(h * CSS_PX_PER_INCH)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        _defer_to_the_bundle()
         width, height = self.css_size()
         size = {"width": width, "height": height}
         svg = self.svg()
@@ -225,6 +226,31 @@ class BookFigure(Figure):
             return {"image/svg+xml": svg.decode("utf-8")}, {}
         png = base64.b64encode(self.png()).decode("ascii")
         return {"image/png": png}, {"image/png": size}
+
+
+def _no_image(fig: Any) -> None:
+    return None
+
+
+def _defer_to_the_bundle() -> None:
+    """Let a :class:`BookFigure` show only its own bundle in IPython.
+
+    matplotlib's inline backend, once imported (ipywidgets' ``interact`` imports it), registers
+    PNG (and other) printers for every ``Figure``; IPython ranks a printer registered for a
+    type above an object's ``_repr_mimebundle_``, so a heavy figure's PNG would be replaced
+    by matplotlib's (without the size note the book's tests read), and every SVG figure
+    would carry a second, unused PNG. A printer registered for :class:`BookFigure` itself
+    that returns nothing takes precedence over those and leaves the bundle as it is."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython: nothing registers printers
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    for mime, formatter in shell.display_formatter.formatters.items():
+        if mime.startswith("image/") or mime == "application/pdf":
+            formatter.for_type(BookFigure, _no_image)
 
 
 def _is_colour(value: Any) -> bool:
