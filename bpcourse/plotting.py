@@ -28,6 +28,7 @@ import numpy as np
 from cycler import cycler
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 # Okabe and Ito (2008), "Color Universal Design": distinguishable with every common
 # form of colour-vision deficiency.
@@ -217,6 +218,7 @@ class BookFigure(Figure):
         return round(w * CSS_PX_PER_INCH), round(h * CSS_PX_PER_INCH)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        _defer_to_the_bundle()
         width, height = self.css_size()
         size = {"width": width, "height": height}
         svg = self.svg()
@@ -224,6 +226,31 @@ class BookFigure(Figure):
             return {"image/svg+xml": svg.decode("utf-8")}, {}
         png = base64.b64encode(self.png()).decode("ascii")
         return {"image/png": png}, {"image/png": size}
+
+
+def _no_image(fig: Any) -> None:
+    return None
+
+
+def _defer_to_the_bundle() -> None:
+    """Let a :class:`BookFigure` show only its own bundle in IPython.
+
+    matplotlib's inline backend, once imported (ipywidgets' ``interact`` imports it), registers
+    PNG (and other) printers for every ``Figure``; IPython ranks a printer registered for a
+    type above an object's ``_repr_mimebundle_``, so a heavy figure's PNG would be replaced
+    by matplotlib's (without the size note the book's tests read), and every SVG figure
+    would carry a second, unused PNG. A printer registered for :class:`BookFigure` itself
+    that returns nothing takes precedence over those and leaves the bundle as it is."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython: nothing registers printers
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    for mime, formatter in shell.display_formatter.formatters.items():
+        if mime.startswith("image/") or mime == "application/pdf":
+            formatter.for_type(BookFigure, _no_image)
 
 
 def _is_colour(value: Any) -> bool:
@@ -270,3 +297,20 @@ def log_yticks(ax: Any, exponents: Any) -> None:
         [10.0**k for k in exponents], labels=["1" if k == 0 else f"1e{k}" for k in exponents]
     )
     ax.minorticks_off()
+
+
+def log_ticks(ax: Any, which: str = "y", most: int = 7) -> None:
+    """Plain-text ticks at whole decades ("1e-4", "0.01", "1", "100") and no minor ticks on the
+    log-scale axes ``which`` ("x", "y" or "both") of ``ax``, the decades taken from the
+    limits the data gave (call it after plotting): at most ``most`` labels, every second
+    or third decade when the axis spans many. As :func:`log_yticks`, it spares a static
+    figure the cost of matplotlib's mathtext labels (about half a second a figure)."""
+    for name in ("x", "y") if which == "both" else (which,):
+        lo, hi = getattr(ax, f"get_{name}lim")()
+        first, last = int(np.ceil(np.log10(lo) - 1e-9)), int(np.floor(np.log10(hi) + 1e-9))
+        stride = max(1, -(-(last - first + 1) // most))
+        ks = list(range(first, last + 1, stride)) or [round(np.log10(np.sqrt(lo * hi)))]
+        labels = [f"{10.0**k:g}" if -3 <= k <= 3 else f"1e{k}" for k in ks]  # 0.01, 1e-4
+        getattr(ax, f"set_{name}ticks")([10.0**k for k in ks], labels=labels)
+        getattr(ax, f"set_{name}lim")(lo, hi)
+        getattr(ax, f"{name}axis").set_minor_locator(NullLocator())

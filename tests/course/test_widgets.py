@@ -224,6 +224,34 @@ def test_a_heavy_frame_is_a_2x_palette_png(monkeypatch) -> None:
         assert im.mode == "P" and len(im.getcolors(256) or []) > 2
 
 
+def test_a_book_figure_shows_its_own_bundle_after_matplotlibs_inline_backend(monkeypatch) -> None:
+    """matplotlib's inline backend (imported by ipywidgets' interact) registers a PNG printer
+    for every Figure, which IPython ranks above ``_repr_mimebundle_``: chapter 6's contour
+    map reached the book as matplotlib's PNG, without the size note the browser test reads."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    import bpcourse.plotting as plotting
+
+    shell = InteractiveShell.instance()
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(Figure, lambda fig: print_figure(fig, "png"))  # what the inline backend does
+    try:
+        fig = plotting.new_figure(3, 2)
+        fig.add_subplot().plot([0, 1], [1, 0])
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/svg+xml" in data and "image/png" not in data
+        monkeypatch.setattr(plotting, "SVG_MAX_BYTES", 100)  # a heavy figure: its PNG
+        data, md = shell.display_formatter.format(fig)
+        assert b"bpkit min-font-pt=" in base64.b64decode(data["image/png"])
+        assert md["image/png"] == {"width": 315, "height": 210}
+    finally:
+        png.pop(Figure, None)
+        png.pop(plotting.BookFigure, None)
+        InteractiveShell.clear_instance()
+
+
 def test_static_html_has_labelled_controls_and_every_frame() -> None:
     ex = small_explorer(kind="down")
     page = parse(ex.static_html())
