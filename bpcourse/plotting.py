@@ -66,8 +66,9 @@ MIN_LINE_CONTRAST = 3.0
 # ---- the phone variant (:meth:`BookFigure.phone`)
 #: Screens up to this wide (CSS px) are shown the phone variant of every figure.
 PHONE_MAX_SCREEN_PX = 600
-#: The media query the page serves the phone variant with.
-PHONE_MEDIA = f"(max-width: {PHONE_MAX_SCREEN_PX}px)"
+#: The media query the page serves the phone variant with (on screens only: paper, and the
+#: PDF printed from the book, keep the desktop figure whatever the page's width).
+PHONE_MEDIA = f"screen and (max-width: {PHONE_MAX_SCREEN_PX}px)"
 #: The width the phone variant is drawn for, in CSS px: the column of a 360 px screen in
 #: dark mode (328 px less the figure's white card). The page stretches it to its column,
 #: up to :data:`PHONE_MAX_STRETCH` times (a 390 px phone: 358 px, 1.15 times).
@@ -81,9 +82,10 @@ PHONE_MAX_STRETCH = 1.35
 PHONE_SMALL_PRINT_PX = 12.0
 #: That size in points.
 PHONE_MIN_FONT_PT = PHONE_SMALL_PRINT_PX * 72 / CSS_PX_PER_INCH
-#: The mime type of a figure's phone variant in a cell's output (during the book build):
-#: ``{"data_url": ..., "width": ..., "height": ...}``, read by the book's extension.
-PHONE_MIME = "application/vnd.bpkit.phone+json"
+#: The class of the ``<source>`` element that carries a figure's phone variant in a cell's
+#: ``text/html`` output during the book build (:meth:`BookFigure.phone_source`); the book's
+#: extension puts it, with the figure's image, in a ``<picture>``.
+PHONE_SOURCE_CLASS = "bpkit-phone-source"
 #: Environment variable the book build sets to ``"all"`` (``book/bpkit_book.py``): figures
 #: then carry a phone variant and explorers precompute every frame.
 BOOK_BUILD_ENV = "BPKIT_STATIC_FRAMES"
@@ -287,18 +289,23 @@ class BookFigure(Figure):
             bundle = {mime: base64.b64encode(data).decode("ascii")}
             metadata = {mime: {"width": width, "height": height}}
         if book_build():
-            # The phone variant rides along for the book's extension, which serves it to
-            # narrow screens (other front ends ignore a type they do not know).
-            bundle[PHONE_MIME] = self.phone().phone_entry()
+            # The phone variant rides along for the book's extension (book/bpkit_book.py),
+            # which serves it to narrow screens in a <picture> around this image. Only in
+            # the book build: JupyterLab and nbval see the image alone.
+            bundle["text/html"] = self.phone().phone_source()
         return bundle, metadata
 
-    def phone_entry(self) -> dict[str, Any]:
-        """This figure as the book's :data:`PHONE_MIME` entry: ``{"data_url", "width",
-        "height"}`` (CSS px)."""
+    def phone_source(self) -> str:
+        """This figure as the ``<source>`` of a ``<picture>`` shown on phones
+        (:data:`PHONE_MEDIA`): its image as a ``data:`` URL (the book's extension writes it
+        to a file), its size in CSS px."""
         mime, data = self.image()
         width, height = self.css_size()
         url = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
-        return {"data_url": url, "width": width, "height": height}
+        return (
+            f'<source class="{PHONE_SOURCE_CLASS}" media="{PHONE_MEDIA}" srcset="{url}" '
+            f'width="{width}" height="{height}">'
+        )
 
 
 # ---------------------------------------------------------------- the phone variant
