@@ -36,7 +36,8 @@ Book tooling, not part of the installed packages: ``_config.yml`` loads it from
     source and the image (with its alt text and caption from the cell's metadata) in one
     ``<picture>``, so a phone loads only the phone file and every other screen, paper
     and the PDF only the desktop one (both files under ``_frames``/``_images``, no script,
-    works from ``file://``).
+    works from ``file://``). A figure that has no phone layout (its texts would collide)
+    is put in a box that, on a phone, scrolls sideways with the figure at its own size.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 
 import bpcourse
 import bpkit
-from bpcourse.plotting import PHONE_SOURCE_CLASS
+from bpcourse.plotting import PHONE_SCROLL_CLASS, PHONE_SOURCE_CLASS
 from bpcourse.widgets import FRAMES_ENV
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -130,9 +131,13 @@ def phone_pictures(doctree: nodes.Node, html: bool = True) -> int:
                 subtype="phone",
             )
             continue
+        if PHONE_SCROLL_CLASS in source:  # no phone variant: the figure scrolls in its box
+            opening, closing = f'<div class="{PHONE_SCROLL_CLASS}">', "</div>"
+        else:
+            opening, closing = f'<picture class="bpkit-figure">{source}', "</picture>"
         for c in images:
-            c.insert(0, nodes.raw("", f'<picture class="bpkit-figure">{source}', format="html"))
-            c.append(nodes.raw("", "</picture>", format="html"))
+            c.insert(0, nodes.raw("", opening, format="html"))
+            c.append(nodes.raw("", closing, format="html"))
             made += 1
     return made
 
@@ -145,7 +150,7 @@ def _is_phone_source(node: nodes.Node) -> bool:
     return (
         isinstance(node, nodes.container)
         and node.get("mime_type") == "text/html"
-        and f'class="{PHONE_SOURCE_CLASS}"' in node.astext()
+        and re.search(rf'class="{PHONE_SOURCE_CLASS}[" ]', node.astext()) is not None
     )
 
 

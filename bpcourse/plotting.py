@@ -86,6 +86,10 @@ PHONE_MIN_FONT_PT = PHONE_SMALL_PRINT_PX * 72 / CSS_PX_PER_INCH
 #: ``text/html`` output during the book build (:meth:`BookFigure.phone_source`); the book's
 #: extension puts it, with the figure's image, in a ``<picture>``.
 PHONE_SOURCE_CLASS = "bpkit-phone-source"
+#: The class of the marker a figure without a phone variant (:meth:`BookFigure.phone` is
+#: ``None``) puts in its place: on a phone the page shows the desktop drawing at its own
+#: size, in a box that scrolls sideways (the page itself does not).
+PHONE_SCROLL_CLASS = "bpkit-phone-scroll"
 #: Environment variable the book build sets to ``"all"`` (``book/bpkit_book.py``): figures
 #: then carry a phone variant and explorers precompute every frame.
 BOOK_BUILD_ENV = "BPKIT_STATIC_FRAMES"
@@ -249,19 +253,29 @@ class BookFigure(Figure):
         rgb.quantize(PNG_COLOURS, dither=Image.Dither.NONE).save(out, format="png", pnginfo=info)
         return out.getvalue()
 
-    def phone(self) -> BookFigure:
-        """A copy of this figure laid out for a phone (this one is left as it is).
+    def phone(self) -> BookFigure | None:
+        """A copy of this figure laid out for a phone (this one is left as it is), or
+        ``None`` when it cannot be.
 
         The copy is :data:`PHONE_WIDTH_IN` wide: its panels reflowed into as many columns as
         keep each at least 80% of its width on the desktop page (a row of plots becomes a
         column, a strip of twenty thumbnails a 4-column grid), every text scaled so that the
         desktop's small print becomes :data:`PHONE_SMALL_PRINT_PX`, titles and labels
         wider than their panel wrapped, and the constrained layout run again.
+
+        ``None`` when texts that were apart on the desktop would collide on the phone (a
+        diagram whose boxes are placed in data coordinates, say: its labels grow, its boxes
+        shrink); the page then shows such a figure as drawn, scrolling in its own box.
         """
         import pickle
 
-        copy = pickle.loads(pickle.dumps(self))
+        data = pickle.dumps(self)
+        copy = pickle.loads(data)
         to_phone(copy, self.get_size_inches())
+        # (on another copy: a draw re-runs the constrained layout, which may move things
+        # by a hair, and this figure's own image must not depend on whether it was asked)
+        if text_collisions(copy) > text_collisions(pickle.loads(data)):
+            return None
         return copy
 
     def is_phone(self) -> bool:
@@ -292,7 +306,8 @@ class BookFigure(Figure):
             # The phone variant rides along for the book's extension (book/bpkit_book.py),
             # which serves it to narrow screens in a <picture> around this image. Only in
             # the book build: JupyterLab and nbval see the image alone.
-            bundle["text/html"] = self.phone().phone_source()
+            phone = self.phone()
+            bundle["text/html"] = PHONE_SCROLL_MARKER if phone is None else phone.phone_source()
         return bundle, metadata
 
     def phone_source(self) -> str:
@@ -308,7 +323,43 @@ class BookFigure(Figure):
         )
 
 
+#: What a figure without a phone variant carries in its place (see :data:`PHONE_SCROLL_CLASS`).
+PHONE_SCROLL_MARKER = f'<div class="{PHONE_SOURCE_CLASS} {PHONE_SCROLL_CLASS}"></div>'
+
+
 # ---------------------------------------------------------------- the phone variant
+def text_collisions(fig: Figure, tolerance_px: float = 1.0) -> int:
+    """How many pairs of the figure's visible texts overlap (by more than ``tolerance_px``
+    display px both ways) as it is laid out now."""
+    from matplotlib.text import Text
+
+    if isinstance(fig, BookFigure):
+        fig.legible()
+    fig.draw_without_rendering()
+    renderer = _renderer(fig)
+    undrawn = set()  # labels of ticks outside the view limits keep stale positions
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            drawn = {id(t) for tick in axis._update_ticks() for t in (tick.label1, tick.label2)}
+            for tick in axis.majorTicks + axis.minorTicks:
+                undrawn.update(id(t) for t in (tick.label1, tick.label2) if id(t) not in drawn)
+    boxes = []
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and id(text) not in undrawn:
+            box = text.get_window_extent(renderer)
+            if box.width > 1 and box.height > 1:
+                boxes.append(box)
+    count = 0
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if (
+                min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance_px
+                and min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance_px
+            ):
+                count += 1
+    return count
+
+
 def to_phone(
     fig: BookFigure,
     desktop_size: Any,
@@ -343,6 +394,8 @@ def to_phone(
         if fig._suptitle is not None and layout.get("suptitle") is not None:
             fig._suptitle.set_y(layout["suptitle"])
         _wrap_texts(fig)
+        for ax, leg in below.items():
+            _fit_legend(leg, ax.bbox.width)
         taller = any(
             _legend_height(leg) > layout["legend_heights"].get(k, 0.0) + 1
             for k, ax in enumerate(fig.axes)
@@ -365,6 +418,8 @@ def to_phone(
         fig.draw_without_rendering()
     offsets = {}
     if below:
+        for ax, leg in below.items():
+            _fit_legend(leg, ax.bbox.width)
         renderer = _renderer(fig)
         for k, ax in enumerate(fig.axes):
             if ax in below:
@@ -455,6 +510,21 @@ def _legend_in_columns(ax: Any, leg: Any, room: float, renderer: Any) -> Any:
     for old, text in zip(texts, new.get_texts(), strict=True):
         text.set_color(old.get_color())
     return new
+
+
+def _fit_legend(leg: Any, room: float) -> None:
+    """Wrap the labels of ``leg`` so that it is no wider than ``room`` display px (a legend
+    under a panel wider than the panel would make the layout shrink the panel)."""
+    texts = [t for t in leg.get_texts() if t.get_text()]
+    if not texts:
+        return
+    renderer = _renderer(leg.figure)
+    em = texts[0].get_fontsize() * leg.figure.dpi / 72
+    columns = max(1, getattr(leg, "_ncols", 1))
+    handle = (leg.handlelength + leg.handletextpad + leg.columnspacing) * em
+    per_column = (room - 2 * leg.borderpad * em) / columns - handle
+    for text in texts:
+        _wrap_to(text, max(per_column, 4 * em), renderer)
 
 
 def _put_legend_below(ax: Any, depth_pt: float) -> None:

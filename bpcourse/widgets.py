@@ -278,6 +278,7 @@ class Explorer:
         self.last: tuple[dict[str, Any], Any] | None = None
         self._positions: list[Any] | None = None  # axes boxes of the default setting
         self._phone_layout: dict | None = None  # the same for the phone frames
+        self._phone_fits = True  # whether the phone layout keeps texts apart
         self._defaults_computed: Any = None
 
     # ---------------------------------------------------------------- pure parts
@@ -343,7 +344,7 @@ class Explorer:
     def phone_figure(self, data: Any, params: dict[str, Any]):
         """``render`` laid out for a phone (:func:`bpcourse.plotting.to_phone`): panels in
         a column, text for a phone's column; every setting in the default setting's layout."""
-        from bpcourse.plotting import BookFigure, to_phone
+        from bpcourse.plotting import BookFigure, text_collisions, to_phone
 
         if self._phone_layout is None:
             default = self.defaults()
@@ -355,6 +356,9 @@ class Explorer:
             self.render_fn(fig, data if same else self._default_data(), default)
             self._phone_layout = to_phone(fig, self.figsize, max_height_px=PHONE_FRAME_MAX_PX)
             fig.set_layout_engine("none")
+            # texts that were apart on the desktop collide (a diagram): no phone frames
+            desktop = self.figure(self._default_data(), default)
+            self._phone_fits = text_collisions(fig) <= text_collisions(desktop)
             if same:
                 return fig
         fig = BookFigure(figsize=self.figsize, dpi=self.dpi)
@@ -373,7 +377,7 @@ class Explorer:
         full = {**self.defaults(), **params}
         data = self.compute(**full)
         out = {"src": _data_url(self.figure(data, full))}
-        if phone:
+        if phone and self.phone_fits():
             out["phone"] = _data_url(self.phone_figure(data, full))
         out.update(alt=self.describe_fn(data, full), digest=digest(data))
         return out
@@ -383,6 +387,13 @@ class Explorer:
         if self._defaults_computed is None:
             self._defaults_computed = self.compute()
         return self._defaults_computed
+
+    def phone_fits(self) -> bool:
+        """Whether the frames can be laid out for a phone without texts colliding; if not,
+        a phone shows the desktop frames in a box that scrolls sideways."""
+        if self._phone_layout is None:
+            self.phone_figure(self._default_data(), self.defaults())
+        return self._phone_fits
 
     def phone_size(self) -> tuple[int, int]:
         """Width and height of a phone frame, in CSS px (the default setting's layout)."""
@@ -498,6 +509,10 @@ class Explorer:
                 f'<picture class="bpkit-phone"><source media="{PHONE_MEDIA}" '
                 f'srcset="{first["phone"]}" width="{pw}" height="{ph}">{image}</picture>'
             )
+        elif all_frames:  # no phone layout: the desktop frame, scrolling in its own box
+            from bpcourse.plotting import PHONE_SCROLL_CLASS
+
+            image = f'<div class="{PHONE_SCROLL_CLASS}">{image}</div>'
         image += (
             f'<p class="bpkit-describe" aria-live="polite">{html.escape(first["alt"])}</p>'
             f'<p class="bpkit-setting">{html.escape(self.setting_text(self.defaults()))}</p>'

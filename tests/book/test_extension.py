@@ -283,3 +283,20 @@ def test_phone_stylesheet_uses_the_phone_media_query() -> None:
     css = (Path(_book.__file__).parent / "assets" / "bpkit.css").read_text()
     assert f"@media screen and (max-width: {PHONE_MAX_SCREEN_PX}px)" in css
     assert f"max-width: {round(PHONE_WIDTH_PX * PHONE_MAX_STRETCH)}px" in css
+
+
+def test_a_figure_without_a_phone_layout_scrolls_in_its_own_box() -> None:
+    from bpcourse.plotting import PHONE_SCROLL_CLASS, PHONE_SCROLL_MARKER
+
+    bundle = _figure_output(with_phone=False)
+    marker = nodes.container(mime_type="text/html")
+    marker += nodes.raw("", PHONE_SCROLL_MARKER, format="html")
+    bundle += marker
+    doc = new_document("<test>", get_default_settings(Parser))
+    doc += bundle
+    assert _book.phone_pictures(doc) == 1
+    opening, _image, closing = bundle.children[0].children
+    assert (
+        opening.astext() == f'<div class="{PHONE_SCROLL_CLASS}">' and closing.astext() == "</div>"
+    )
+    assert [c["mime_type"] for c in bundle.children] == ["image/svg+xml", "text/plain"]

@@ -413,3 +413,44 @@ def test_explorer_phone_frames_share_one_layout_and_show_only_on_phones() -> Non
     assert source["srcset"] == frames[start]["phone"]
     # the live widget's fallback (no book build) draws no phone frames
     assert "<source" not in ex.static_html(all_frames=False)
+
+
+def _labels_in_a_row(fig, data=None, params=None) -> None:
+    """A diagram: six labels placed in data coordinates across the figure."""
+    ax = fig.add_subplot()
+    for k in range(6):
+        ax.text(k, 0, f"value {k}.25", ha="center", va="center")
+    ax.set(xlim=(-0.5, 5.5), ylim=(-1, 1), title="A row of nodes")
+    ax.axis("off")
+
+
+def test_a_diagram_whose_labels_would_collide_has_no_phone_variant(monkeypatch) -> None:
+    from bpcourse.plotting import (
+        BOOK_BUILD_ENV,
+        PHONE_SCROLL_CLASS,
+        PHONE_SCROLL_MARKER,
+        new_figure,
+        text_collisions,
+    )
+
+    fig = new_figure(7.0, 1.5)
+    _labels_in_a_row(fig)
+    assert text_collisions(fig) == 0
+    assert fig.phone() is None  # its labels grow, its boxes shrink: they would collide
+    monkeypatch.setenv(BOOK_BUILD_ENV, "all")
+    bundle, _ = fig._repr_mimebundle_()
+    assert bundle["text/html"] == PHONE_SCROLL_MARKER and PHONE_SCROLL_CLASS in bundle["text/html"]
+    ex = Explorer(
+        lambda a: {"a": a},
+        _labels_in_a_row,
+        {"a": Slider([1.0, 2.0], "a")},
+        lambda data, params: "Six labels.",
+        "t",
+        figsize=(7.0, 1.5),
+    )
+    assert not ex.phone_fits()
+    assert all(
+        "phone" not in f for f in json.loads(parse(ex.static_html()).texts["script"][0]).values()
+    )
+    page = parse(ex.static_html())
+    assert page.find("source") == [] and page.find("div", **{"class": PHONE_SCROLL_CLASS})
