@@ -271,10 +271,12 @@ class BookFigure(Figure):
 
         data = pickle.dumps(self)
         copy = pickle.loads(data)
-        to_phone(copy, self.get_size_inches())
-        # (on another copy: a draw re-runs the constrained layout, which may move things
-        # by a hair, and this figure's own image must not depend on whether it was asked)
-        if text_collisions(copy) > text_collisions(pickle.loads(data)):
+        to_phone(copy, self.get_size_inches())  # (ends with a draw: texts are in place)
+        # This figure as last drawn (its image, say), or else a copy of it drawn: a draw
+        # re-runs the constrained layout, which may move things by a hair, and this
+        # figure's own image must not depend on whether its phone variant was asked for.
+        desktop = self if not self.stale else pickle.loads(data)
+        if text_collisions(copy, draw=False) > text_collisions(desktop, draw=desktop.stale):
             return None
         return copy
 
@@ -328,14 +330,15 @@ PHONE_SCROLL_MARKER = f'<div class="{PHONE_SOURCE_CLASS} {PHONE_SCROLL_CLASS}"><
 
 
 # ---------------------------------------------------------------- the phone variant
-def text_collisions(fig: Figure, tolerance_px: float = 1.0) -> int:
+def text_collisions(fig: Figure, tolerance_px: float = 1.0, draw: bool = True) -> int:
     """How many pairs of the figure's visible texts overlap (by more than ``tolerance_px``
-    display px both ways) as it is laid out now."""
+    display px both ways), as it is laid out after a draw (``draw``: draw it first)."""
     from matplotlib.text import Text
 
-    if isinstance(fig, BookFigure):
-        fig.legible()
-    fig.draw_without_rendering()
+    if draw:
+        if isinstance(fig, BookFigure):
+            fig.legible()
+        fig.draw_without_rendering()
     renderer = _renderer(fig)
     undrawn = set()  # labels of ticks outside the view limits keep stale positions
     for ax in fig.axes:
