@@ -431,6 +431,10 @@ def to_phone(
                 offsets[k] = depth * 72 / fig.dpi + 4
                 _put_legend_below(ax, offsets[k])
         fig.draw_without_rendering()
+        for _ in range(3):  # the legends took room from their panels: wrap again
+            if not _wrap_texts(fig):
+                break
+            fig.draw_without_rendering()
     fig.legible()
     return {
         "boxes": [ax.get_position() for ax in fig.axes],
@@ -720,7 +724,8 @@ def _wrap_to(text: Any, room: float, renderer: Any) -> bool:
     if size <= room:
         return False
     words = _words(s.replace("\n", " "))
-    chars = max(8, int(len(s) * room / size))
+    longest = max(len(line) for line in s.split("\n"))  # the line that sets the width
+    chars = max(8, int(longest * room / size))
     for _ in range(4):
         lines, line = [], ""
         for word in words:
