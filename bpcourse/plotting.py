@@ -435,6 +435,7 @@ def to_phone(
             if not _wrap_texts(fig):
                 break
             fig.draw_without_rendering()
+        height = _room_for_legends(fig, list(below.values()), height)
     fig.legible()
     return {
         "boxes": [ax.get_position() for ax in fig.axes],
@@ -532,6 +533,20 @@ def _fit_legend(leg: Any, room: float) -> None:
     per_column = (room - 2 * leg.borderpad * em) / columns - handle
     for text in texts:
         _wrap_to(text, max(per_column, 4 * em), renderer)
+
+
+def _room_for_legends(fig: Figure, legends: list, height: float) -> float:
+    """Make ``fig`` taller until every legend under a panel is inside it (wrapped labels
+    can make a legend taller than the room first set aside); return the new height."""
+    for _ in range(3):
+        renderer = _renderer(fig)
+        lowest = min(leg.get_window_extent(renderer).y0 for leg in legends)
+        if lowest >= 1:
+            break
+        height += (2 - lowest) / fig.dpi
+        fig.set_size_inches(PHONE_WIDTH_IN, height)
+        fig.draw_without_rendering()
+    return height
 
 
 def _put_legend_below(ax: Any, depth_pt: float) -> None:
@@ -688,7 +703,7 @@ def _wrap_texts(fig: Figure) -> bool:
             (ax._left_title, cell_w),
             (ax._right_title, cell_w),
             (ax.xaxis.label, cell_w),
-            (ax.yaxis.label, 1.3 * room_h),
+            (ax.yaxis.label, min(1.3 * room_h, fig.bbox.height - 4)),
         ):
             changed |= _wrap_to(text, room, renderer)
     if fig._suptitle is not None:
