@@ -450,6 +450,17 @@ def _adam_l2(theta, m, s, g, t, lr, lam):
     return theta - lr * direction, m_new, s_new
 
 
+def _decay_on_gradient(theta, m, s, g, t, lr, lam):
+    m_new, s_new, direction = _adam_direction(m, s, g, t)
+    return theta - lr * (direction + lam * g), m_new, s_new
+
+
+def _adamw_uncorrected(theta, m, s, g, t, lr, lam):
+    m_new = 0.9 * m + 0.1 * g
+    s_new = 0.999 * s + 0.001 * g * g
+    return theta - lr * m_new / (np.sqrt(s_new) + 1e-8) - lr * lam * theta, m_new, s_new
+
+
 def _decay_after(theta, m, s, g, t, lr, lam):
     m_new, s_new, direction = _adam_direction(m, s, g, t)
     stepped = theta - lr * direction
@@ -464,7 +475,17 @@ ADAMW = Check(
     reference_adamw_step,
     (
         (_W_THETA, np.zeros(3), np.zeros(3), _W_GRAD, 1, 0.01, 0.1),
-        (_W_THETA, np.array([0.05, -0.3, 0.0]), np.array([0.01, 0.5, 1e-6]), _W_GRAD, 4, 0.05, 0.5),
+        # chosen so that every named slip gives its own first entry, each at least 4 %
+        # from the others and from the answer (the self-check sc-upd-adamw asks for it)
+        (
+            np.array([1.0, -1.5, 0.4]),
+            np.array([0.3, -0.3, 0.0]),
+            np.array([0.01, 0.5, 1e-6]),
+            _W_GRAD,
+            2,
+            0.2,
+            1.0,
+        ),
     ),
     (
         Mistake(
@@ -491,6 +512,19 @@ ADAMW = Check(
             "- lr * weight_decay * theta",
             _adamw(lambda th, lr, lam: -lr * lam * th),
             "decay-wrong-sign",
+        ),
+        Mistake(
+            "the decay is applied to the gradient: AdamW shrinks the weights themselves, "
+            "theta - lr * (m_hat / (sqrt(s_hat) + eps) + weight_decay * theta), "
+            "not weight_decay * grad",
+            _decay_on_gradient,
+            "decay-on-gradient",
+        ),
+        Mistake(
+            "the bias correction is missing: divide m by (1 - beta1**t) and s by "
+            "(1 - beta2**t) before Adam's step, as in Adam; AdamW only adds the decay",
+            _adamw_uncorrected,
+            "no-bias-correction",
         ),
         Mistake(
             "the decay is computed from the weights after Adam's step; it uses the weights "

@@ -292,6 +292,12 @@ def _adam_l2_written(theta, m, s, grad, t, lr, wd):
     return _adamw(theta, m, s, grad + wd * theta, t, lr, 0.0)
 
 
+def _adamw_uncorrected_written(theta, m, s, grad, t, lr, wd):
+    m = 0.9 * m + 0.1 * grad
+    s = 0.999 * s + 0.001 * grad**2
+    return theta - lr * m / (np.sqrt(s) + 1e-8) - lr * wd * theta, m, s
+
+
 def _warmup_from_zero_written(epoch, lr0, warmup, total, min_factor):
     if epoch < warmup:
         return lr0 * epoch / warmup
@@ -331,6 +337,16 @@ def _cosine_to_zero_written(epoch, lr0, warmup, total, min_factor):
             "decay-without-lr",
             "not scaled by the learning rate",
         ),
+        (
+            ex.check_adamw_step,
+            lambda th, m, s, g, t, lr, wd: (
+                _adamw(th, m, s, g, t, lr, 0.0)[0] - lr * wd * g,
+                *_adamw(th, m, s, g, t, lr, 0.0)[1:],
+            ),
+            "decay-on-gradient",
+            "applied to the gradient",
+        ),
+        (ex.check_adamw_step, _adamw_uncorrected_written, "no-bias-correction", "bias correction"),
         (
             ex.check_warmup_cosine,
             _warmup_from_zero_written,
