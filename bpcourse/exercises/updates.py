@@ -648,6 +648,24 @@ WARMUP_COSINE = Check(
             "warmup-from-zero",
         ),
         Mistake(
+            "the warm-up starts at 0: epoch 0 must already train, at lr0 / (warmup + 1); "
+            "the warm-up rises in equal steps, lr0 * (epoch + 1) / (warmup + 1)",
+            lambda e, lr0, w, T, rho: lr0 * e / (w + 1) if e <= w else _cosine(e, lr0, w, T, rho),
+            "warmup-from-zero",
+        ),
+        Mistake(
+            "the warm-up reaches the peak one epoch early: it climbs in warmup + 1 equal "
+            "steps, lr0 * (epoch + 1) / (warmup + 1), and reaches lr0 at epoch `warmup`",
+            lambda e, lr0, w, T, rho: lr0 * (e + 1) / w if e < w else _cosine(e, lr0, w, T, rho),
+            "warmup-peak-early",
+        ),
+        Mistake(
+            "the floor is a fraction of the peak, not min_factor itself: the cosine ends "
+            "at lr_min = min_factor * lr0",
+            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho / lr0),
+            "min-factor-as-rate",
+        ),
+        Mistake(
             "the cosine ends at 0: it falls to lr_min = min_factor * lr0, "
             "lr_min + (lr0 - lr_min) * (1 + cos(pi * progress)) / 2",
             lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, floor=False),

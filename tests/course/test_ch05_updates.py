@@ -354,6 +354,20 @@ def _cosine_to_zero_written(epoch, lr0, warmup, total, min_factor):
             "the warm-up starts at 0",
         ),
         (ex.check_warmup_cosine, _cosine_to_zero_written, "cosine-to-zero", "ends at 0"),
+        (
+            ex.check_warmup_cosine,
+            lambda e, lr0, w, T, mf: (
+                lr0 * (e + 1) / w if e < w else _warmup_cosine(e, lr0, w, T, mf)
+            ),
+            "warmup-peak-early",
+            "one epoch early",
+        ),
+        (
+            ex.check_warmup_cosine,
+            lambda e, lr0, w, T, mf: _warmup_cosine(e, lr0, w, T, mf / lr0),
+            "min-factor-as-rate",
+            "fraction of the peak",
+        ),
     ],
 )
 def test_new_checkers_name_the_mistakes_as_learners_write_them(check, answer, name, words):
@@ -645,3 +659,16 @@ def test_flat_parameters_round_trip_and_refuse_a_wrong_size():
     np.testing.assert_array_equal(flat_parameters(model), np.arange(theta.size))
     with pytest.raises(ValueError, match="13 parameters"):
         set_flat_parameters(model, np.zeros(12))
+
+
+def test_warmup_self_check_catches_the_warmup_slips():
+    """sc-upd-warmup-start asks for epoch 2 of a 3-epoch warm-up: each warm-up slip gives
+    its own value there, far outside the tolerance of the answer and of the others."""
+    from bpcourse import selfcheck
+
+    q = selfcheck.numeric_from_check("sc-upd-warmup-start", "?", ex.WARMUP_COSINE, case=1)
+    assert ex.WARMUP_COSINE.case_list()[1][0] == 2
+    assert len(q.mistakes) >= 3
+    values = [q.answer] + [v for _, v in q.mistakes]
+    gaps = [abs(a - b) for i, a in enumerate(values) for b in values[i + 1 :]]
+    assert min(gaps) > 20 * q.rtol * q.answer
