@@ -543,13 +543,13 @@ def check_adamw_step(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(theta, m, s, grad, t, lr, weight_decay) -> (theta_new, m_new, s_new)``, one
     step of :class:`bpkit.AdamW` with the default ``beta1=0.9``, ``beta2=0.999``,
     ``eps=1e-8``: Adam's step from the loss gradient alone, plus the decay
-    :math:`\eta\lambda\theta`."""
+    :math:`\eta\omega\theta` (:math:`\omega` the decay strength)."""
     return ADAMW.run(fn)
 
 
 # ---------------------------------------------------------------- step decay
 def step_decay(epoch: int, lr0: float, factor: float, every: int) -> float:
-    r"""Reference: :math:`\eta_t = \eta_0 \gamma^{\lfloor t/k \rfloor}`, as
+    r"""Reference: :math:`\eta_t = \eta_0 \nu^{\lfloor t/k \rfloor}`, as
     :class:`bpkit.schedules.StepDecay`."""
     return float(StepDecay(lr0, factor, every)(epoch))
 
@@ -610,7 +610,7 @@ STEP_DECAY = Check(
 
 def check_step_decay(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(epoch, lr0, factor, every) -> lr`` with
-    :math:`\eta_t = \eta_0 \gamma^{\lfloor t/k \rfloor}`, as :class:`bpkit.schedules.StepDecay`."""
+    :math:`\eta_t = \eta_0 \nu^{\lfloor t/k \rfloor}`, as :class:`bpkit.schedules.StepDecay`."""
     return STEP_DECAY.run(fn)
 
 
@@ -620,10 +620,10 @@ def warmup_cosine(epoch: int, lr0: float, warmup: int, total: int, min_factor: f
     return float(WarmupCosine(lr0, warmup, total, min_factor)(epoch))
 
 
-def _cosine(e, lr0, w, T, rho, *, start=None, floor=True, clamp=True, half=True, span=None):
+def _cosine(e, lr0, w, T, mf, *, start=None, floor=True, clamp=True, half=True, span=None):
     """A warm-up + cosine schedule with one slip (the cosine's start, its floor, the clamp
     after ``total``, the 1/2 (1 + cos) shape, the length it spreads over)."""
-    lr_min = rho * lr0 if floor else 0.0
+    lr_min = mf * lr0 if floor else 0.0
     if e <= w:
         return lr0 * (e + 1) / (w + 1)
     if clamp and e >= T:
@@ -644,61 +644,61 @@ WARMUP_COSINE = Check(
         Mistake(
             "the warm-up starts at 0: epoch 0 must already train, at lr0 / (warmup + 1); "
             "the warm-up rises in equal steps, lr0 * (epoch + 1) / (warmup + 1)",
-            lambda e, lr0, w, T, rho: lr0 * e / w if e <= w else _cosine(e, lr0, w, T, rho),
+            lambda e, lr0, w, T, mf: lr0 * e / w if e <= w else _cosine(e, lr0, w, T, mf),
             "warmup-from-zero",
         ),
         Mistake(
             "the warm-up starts at 0: epoch 0 must already train, at lr0 / (warmup + 1); "
             "the warm-up rises in equal steps, lr0 * (epoch + 1) / (warmup + 1)",
-            lambda e, lr0, w, T, rho: lr0 * e / (w + 1) if e <= w else _cosine(e, lr0, w, T, rho),
+            lambda e, lr0, w, T, mf: lr0 * e / (w + 1) if e <= w else _cosine(e, lr0, w, T, mf),
             "warmup-from-zero",
         ),
         Mistake(
             "the warm-up reaches the peak one epoch early: it climbs in warmup + 1 equal "
             "steps, lr0 * (epoch + 1) / (warmup + 1), and reaches lr0 at epoch `warmup`",
-            lambda e, lr0, w, T, rho: lr0 * (e + 1) / w if e < w else _cosine(e, lr0, w, T, rho),
+            lambda e, lr0, w, T, mf: lr0 * (e + 1) / w if e < w else _cosine(e, lr0, w, T, mf),
             "warmup-peak-early",
         ),
         Mistake(
             "the floor is a fraction of the peak, not min_factor itself: the cosine ends "
             "at lr_min = min_factor * lr0",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho / lr0),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf / lr0),
             "min-factor-as-rate",
         ),
         Mistake(
             "the cosine ends at 0: it falls to lr_min = min_factor * lr0, "
             "lr_min + (lr0 - lr_min) * (1 + cos(pi * progress)) / 2",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, floor=False),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, floor=False),
             "cosine-to-zero",
         ),
         Mistake(
             "the cosine's progress is counted from epoch 0; it starts at the peak, so "
             "progress = (epoch - warmup) / (total - warmup)",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, start=0, span=T),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, start=0, span=T),
             "progress-from-zero",
         ),
         Mistake(
             "the cosine spreads over `total` epochs instead of the total - warmup after "
             "the peak: progress = (epoch - warmup) / (total - warmup)",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, span=T),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, span=T),
             "wrong-span",
         ),
         Mistake(
             "after `total` epochs the rate stays at lr_min; a cosine left running climbs "
             "back up (clamp the epochs from `total` on)",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, clamp=False),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, clamp=False),
             "no-clamp",
         ),
         Mistake(
             "the cosine needs the half-wave shape (1 + cos(pi * progress)) / 2, which goes "
             "from 1 to 0; cos(pi * progress) alone goes from 1 to -1, below lr_min",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, half=False),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, half=False),
             "no-half-wave",
         ),
     ),
     "your learning rate",
-    show=lambda e, lr0, w, T, rho: (
-        f"epoch {e} (lr0 = {lr0}, warmup = {w}, total = {T}, min_factor = {rho})"
+    show=lambda e, lr0, w, T, mf: (
+        f"epoch {e} (lr0 = {lr0}, warmup = {w}, total = {T}, min_factor = {mf})"
     ),
 )
 
