@@ -105,6 +105,12 @@ MOMENTUM = Check(
             "ema-velocity",
         ),
         Mistake(
+            "your step uses the old velocity: update v first, v_new = mu * v + grad, then "
+            "step with it, theta - lr * v_new",
+            lambda th, v, g, lr, mu, n: (th - lr * v, mu * v + g),
+            "step-with-old-velocity",
+        ),
+        Mistake(
             "with nesterov=True the step is theta - lr * (grad + mu * v_new); yours "
             "is the classical step theta - lr * v_new",
             _momentum(_accumulate, "classical"),

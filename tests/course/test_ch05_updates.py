@@ -672,3 +672,13 @@ def test_warmup_self_check_catches_the_warmup_slips():
     values = [q.answer] + [v for _, v in q.mistakes]
     gaps = [abs(a - b) for i, a in enumerate(values) for b in values[i + 1 :]]
     assert min(gaps) > 20 * q.rtol * q.answer
+
+
+def test_momentum_checker_names_the_step_with_the_old_velocity():
+    def old_velocity_step(theta, v, grad, lr, mu, nesterov):
+        v_new = mu * v + grad
+        return theta - lr * v, v_new  # the step taken before the velocity is updated
+
+    fb = ex.check_momentum_step(old_velocity_step)
+    assert fb.status == "failed" and fb.mistake == "step-with-old-velocity", fb
+    assert "old velocity" in fb.message
