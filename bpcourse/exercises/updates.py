@@ -105,6 +105,12 @@ MOMENTUM = Check(
             "ema-velocity",
         ),
         Mistake(
+            "your step uses the old velocity: update v first, v_new = mu * v + grad, then "
+            "step with it, theta - lr * v_new",
+            lambda th, v, g, lr, mu, n: (th - lr * v, mu * v + g),
+            "step-with-old-velocity",
+        ),
+        Mistake(
             "with nesterov=True the step is theta - lr * (grad + mu * v_new); yours "
             "is the classical step theta - lr * v_new",
             _momentum(_accumulate, "classical"),
@@ -450,6 +456,17 @@ def _adam_l2(theta, m, s, g, t, lr, lam):
     return theta - lr * direction, m_new, s_new
 
 
+def _decay_on_gradient(theta, m, s, g, t, lr, lam):
+    m_new, s_new, direction = _adam_direction(m, s, g, t)
+    return theta - lr * (direction + lam * g), m_new, s_new
+
+
+def _adamw_uncorrected(theta, m, s, g, t, lr, lam):
+    m_new = 0.9 * m + 0.1 * g
+    s_new = 0.999 * s + 0.001 * g * g
+    return theta - lr * m_new / (np.sqrt(s_new) + 1e-8) - lr * lam * theta, m_new, s_new
+
+
 def _decay_after(theta, m, s, g, t, lr, lam):
     m_new, s_new, direction = _adam_direction(m, s, g, t)
     stepped = theta - lr * direction
@@ -464,7 +481,17 @@ ADAMW = Check(
     reference_adamw_step,
     (
         (_W_THETA, np.zeros(3), np.zeros(3), _W_GRAD, 1, 0.01, 0.1),
-        (_W_THETA, np.array([0.05, -0.3, 0.0]), np.array([0.01, 0.5, 1e-6]), _W_GRAD, 4, 0.05, 0.5),
+        # chosen so that every named slip gives its own first entry, each at least 4 %
+        # from the others and from the answer (the self-check sc-upd-adamw asks for it)
+        (
+            np.array([1.0, -1.5, 0.4]),
+            np.array([0.3, -0.3, 0.0]),
+            np.array([0.01, 0.5, 1e-6]),
+            _W_GRAD,
+            2,
+            0.2,
+            1.0,
+        ),
     ),
     (
         Mistake(
@@ -493,6 +520,19 @@ ADAMW = Check(
             "decay-wrong-sign",
         ),
         Mistake(
+            "the decay is applied to the gradient: AdamW shrinks the weights themselves, "
+            "theta - lr * (m_hat / (sqrt(s_hat) + eps) + weight_decay * theta), "
+            "not weight_decay * grad",
+            _decay_on_gradient,
+            "decay-on-gradient",
+        ),
+        Mistake(
+            "the bias correction is missing: divide m by (1 - beta1**t) and s by "
+            "(1 - beta2**t) before Adam's step, as in Adam; AdamW only adds the decay",
+            _adamw_uncorrected,
+            "no-bias-correction",
+        ),
+        Mistake(
             "the decay is computed from the weights after Adam's step; it uses the weights "
             "the step starts from, theta (as bpkit.AdamW and the paper write it)",
             _decay_after,
@@ -509,13 +549,13 @@ def check_adamw_step(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(theta, m, s, grad, t, lr, weight_decay) -> (theta_new, m_new, s_new)``, one
     step of :class:`bpkit.AdamW` with the default ``beta1=0.9``, ``beta2=0.999``,
     ``eps=1e-8``: Adam's step from the loss gradient alone, plus the decay
-    :math:`\eta\lambda\theta`."""
+    :math:`\eta\omega\theta` (:math:`\omega` the decay strength)."""
     return ADAMW.run(fn)
 
 
 # ---------------------------------------------------------------- step decay
 def step_decay(epoch: int, lr0: float, factor: float, every: int) -> float:
-    r"""Reference: :math:`\eta_t = \eta_0 \gamma^{\lfloor t/k \rfloor}`, as
+    r"""Reference: :math:`\eta_t = \eta_0 \nu^{\lfloor t/k \rfloor}`, as
     :class:`bpkit.schedules.StepDecay`."""
     return float(StepDecay(lr0, factor, every)(epoch))
 
@@ -576,7 +616,7 @@ STEP_DECAY = Check(
 
 def check_step_decay(fn: Callable[..., Any]) -> Feedback:
     r"""``fn(epoch, lr0, factor, every) -> lr`` with
-    :math:`\eta_t = \eta_0 \gamma^{\lfloor t/k \rfloor}`, as :class:`bpkit.schedules.StepDecay`."""
+    :math:`\eta_t = \eta_0 \nu^{\lfloor t/k \rfloor}`, as :class:`bpkit.schedules.StepDecay`."""
     return STEP_DECAY.run(fn)
 
 
@@ -586,10 +626,10 @@ def warmup_cosine(epoch: int, lr0: float, warmup: int, total: int, min_factor: f
     return float(WarmupCosine(lr0, warmup, total, min_factor)(epoch))
 
 
-def _cosine(e, lr0, w, T, rho, *, start=None, floor=True, clamp=True, half=True, span=None):
+def _cosine(e, lr0, w, T, mf, *, start=None, floor=True, clamp=True, half=True, span=None):
     """A warm-up + cosine schedule with one slip (the cosine's start, its floor, the clamp
     after ``total``, the 1/2 (1 + cos) shape, the length it spreads over)."""
-    lr_min = rho * lr0 if floor else 0.0
+    lr_min = mf * lr0 if floor else 0.0
     if e <= w:
         return lr0 * (e + 1) / (w + 1)
     if clamp and e >= T:
@@ -610,43 +650,61 @@ WARMUP_COSINE = Check(
         Mistake(
             "the warm-up starts at 0: epoch 0 must already train, at lr0 / (warmup + 1); "
             "the warm-up rises in equal steps, lr0 * (epoch + 1) / (warmup + 1)",
-            lambda e, lr0, w, T, rho: lr0 * e / w if e <= w else _cosine(e, lr0, w, T, rho),
+            lambda e, lr0, w, T, mf: lr0 * e / w if e <= w else _cosine(e, lr0, w, T, mf),
             "warmup-from-zero",
+        ),
+        Mistake(
+            "the warm-up starts at 0: epoch 0 must already train, at lr0 / (warmup + 1); "
+            "the warm-up rises in equal steps, lr0 * (epoch + 1) / (warmup + 1)",
+            lambda e, lr0, w, T, mf: lr0 * e / (w + 1) if e <= w else _cosine(e, lr0, w, T, mf),
+            "warmup-from-zero",
+        ),
+        Mistake(
+            "the warm-up reaches the peak one epoch early: it climbs in warmup + 1 equal "
+            "steps, lr0 * (epoch + 1) / (warmup + 1), and reaches lr0 at epoch `warmup`",
+            lambda e, lr0, w, T, mf: lr0 * (e + 1) / w if e < w else _cosine(e, lr0, w, T, mf),
+            "warmup-peak-early",
+        ),
+        Mistake(
+            "the floor is a fraction of the peak, not min_factor itself: the cosine ends "
+            "at lr_min = min_factor * lr0",
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf / lr0),
+            "min-factor-as-rate",
         ),
         Mistake(
             "the cosine ends at 0: it falls to lr_min = min_factor * lr0, "
             "lr_min + (lr0 - lr_min) * (1 + cos(pi * progress)) / 2",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, floor=False),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, floor=False),
             "cosine-to-zero",
         ),
         Mistake(
             "the cosine's progress is counted from epoch 0; it starts at the peak, so "
             "progress = (epoch - warmup) / (total - warmup)",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, start=0, span=T),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, start=0, span=T),
             "progress-from-zero",
         ),
         Mistake(
             "the cosine spreads over `total` epochs instead of the total - warmup after "
             "the peak: progress = (epoch - warmup) / (total - warmup)",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, span=T),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, span=T),
             "wrong-span",
         ),
         Mistake(
             "after `total` epochs the rate stays at lr_min; a cosine left running climbs "
             "back up (clamp the epochs from `total` on)",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, clamp=False),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, clamp=False),
             "no-clamp",
         ),
         Mistake(
             "the cosine needs the half-wave shape (1 + cos(pi * progress)) / 2, which goes "
             "from 1 to 0; cos(pi * progress) alone goes from 1 to -1, below lr_min",
-            lambda e, lr0, w, T, rho: _cosine(e, lr0, w, T, rho, half=False),
+            lambda e, lr0, w, T, mf: _cosine(e, lr0, w, T, mf, half=False),
             "no-half-wave",
         ),
     ),
     "your learning rate",
-    show=lambda e, lr0, w, T, rho: (
-        f"epoch {e} (lr0 = {lr0}, warmup = {w}, total = {T}, min_factor = {rho})"
+    show=lambda e, lr0, w, T, mf: (
+        f"epoch {e} (lr0 = {lr0}, warmup = {w}, total = {T}, min_factor = {mf})"
     ),
 )
 

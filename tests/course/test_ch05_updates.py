@@ -292,6 +292,12 @@ def _adam_l2_written(theta, m, s, grad, t, lr, wd):
     return _adamw(theta, m, s, grad + wd * theta, t, lr, 0.0)
 
 
+def _adamw_uncorrected_written(theta, m, s, grad, t, lr, wd):
+    m = 0.9 * m + 0.1 * grad
+    s = 0.999 * s + 0.001 * grad**2
+    return theta - lr * m / (np.sqrt(s) + 1e-8) - lr * wd * theta, m, s
+
+
 def _warmup_from_zero_written(epoch, lr0, warmup, total, min_factor):
     if epoch < warmup:
         return lr0 * epoch / warmup
@@ -332,12 +338,36 @@ def _cosine_to_zero_written(epoch, lr0, warmup, total, min_factor):
             "not scaled by the learning rate",
         ),
         (
+            ex.check_adamw_step,
+            lambda th, m, s, g, t, lr, wd: (
+                _adamw(th, m, s, g, t, lr, 0.0)[0] - lr * wd * g,
+                *_adamw(th, m, s, g, t, lr, 0.0)[1:],
+            ),
+            "decay-on-gradient",
+            "applied to the gradient",
+        ),
+        (ex.check_adamw_step, _adamw_uncorrected_written, "no-bias-correction", "bias correction"),
+        (
             ex.check_warmup_cosine,
             _warmup_from_zero_written,
             "warmup-from-zero",
             "the warm-up starts at 0",
         ),
         (ex.check_warmup_cosine, _cosine_to_zero_written, "cosine-to-zero", "ends at 0"),
+        (
+            ex.check_warmup_cosine,
+            lambda e, lr0, w, T, mf: (
+                lr0 * (e + 1) / w if e < w else _warmup_cosine(e, lr0, w, T, mf)
+            ),
+            "warmup-peak-early",
+            "one epoch early",
+        ),
+        (
+            ex.check_warmup_cosine,
+            lambda e, lr0, w, T, mf: _warmup_cosine(e, lr0, w, T, mf / lr0),
+            "min-factor-as-rate",
+            "fraction of the peak",
+        ),
     ],
 )
 def test_new_checkers_name_the_mistakes_as_learners_write_them(check, answer, name, words):
@@ -629,3 +659,26 @@ def test_flat_parameters_round_trip_and_refuse_a_wrong_size():
     np.testing.assert_array_equal(flat_parameters(model), np.arange(theta.size))
     with pytest.raises(ValueError, match="13 parameters"):
         set_flat_parameters(model, np.zeros(12))
+
+
+def test_warmup_self_check_catches_the_warmup_slips():
+    """sc-upd-warmup-start asks for epoch 2 of a 3-epoch warm-up: each warm-up slip gives
+    its own value there, far outside the tolerance of the answer and of the others."""
+    from bpcourse import selfcheck
+
+    q = selfcheck.numeric_from_check("sc-upd-warmup-start", "?", ex.WARMUP_COSINE, case=1)
+    assert ex.WARMUP_COSINE.case_list()[1][0] == 2
+    assert len(q.mistakes) >= 3
+    values = [q.answer] + [v for _, v in q.mistakes]
+    gaps = [abs(a - b) for i, a in enumerate(values) for b in values[i + 1 :]]
+    assert min(gaps) > 20 * q.rtol * q.answer
+
+
+def test_momentum_checker_names_the_step_with_the_old_velocity():
+    def old_velocity_step(theta, v, grad, lr, mu, nesterov):
+        v_new = mu * v + grad
+        return theta - lr * v, v_new  # the step taken before the velocity is updated
+
+    fb = ex.check_momentum_step(old_velocity_step)
+    assert fb.status == "failed" and fb.mistake == "step-with-old-velocity", fb
+    assert "old velocity" in fb.message
