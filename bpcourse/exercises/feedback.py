@@ -350,9 +350,9 @@ Hint = str | Callable[[Diagnosis], str]
 def _gradient_factor_hint(d: Diagnosis) -> str:
     c = d.factor or 0.0
     if c > 1 and abs(c - round(c)) < 1e-6:
-        return (
-            "A whole number: e.g. the loss averages over the batch but the gradient sums, "
-            "or the ½ in front of a squared error was dropped."
+        # only the explanations that give this factor: a dropped ½ gives exactly 2
+        return "A whole number: e.g. the loss averages over the batch but the gradient sums" + (
+            ", or the ½ in front of a squared error was dropped." if round(c) == 2 else "."
         )
     if 0 < c < 1 and abs(1 / c - round(1 / c)) < 1e-6:
         return (
@@ -701,6 +701,10 @@ class Check:
         groups: dict[str, list[str]] = {}
         for name, d in diagnoses.items():
             subject = name if len(wrong) == 1 else "each"
+            if d.kind == "shape" and len(wrong) == 1:  # the learner's array, not the parameter
+                subject = (
+                    f"your gradient for {name}" if self.noun == "gradients" else f"your {name}"
+                )
             key = self._hinted(d, subject)
             groups.setdefault(key, []).append(name)
         if len(groups) == 1 and diagnoses[wrong[0]].kind != "custom":
