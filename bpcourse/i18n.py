@@ -46,6 +46,7 @@ __all__ = [
     "read_po",
     "resolve",
     "set_language",
+    "tr",
     "using",
 ]
 
@@ -220,9 +221,7 @@ def localized(make: Callable[[], str]) -> str:
         return english  # nothing to choose between (numbers, names)
     if variants[0][0] != "en":
         raise ValueError(f"{LANGUAGES_ENV} must list en first; got {langs}")
-    out = [
-        MARK.format(lang + ("?" if fell else "")) + text for lang, text, fell in variants
-    ]
+    out = [MARK.format(lang + ("?" if fell else "")) + text for lang, text, fell in variants]
     return "".join(out) + END
 
 
@@ -252,7 +251,7 @@ def extract(source: str) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(source)):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
             continue
-        if node.func.id not in ("_", "N_") or not node.args:
+        if node.func.id not in ("_", "N_", "tr") or not node.args:
             continue
         arg = node.args[0]
         if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -263,3 +262,8 @@ def extract(source: str) -> list[tuple[int, str]]:
                 f'{node.func.id}("... {{name}} ...").format(name=...)'
             )
     return sorted(found)
+
+
+def tr(message: str) -> str:
+    """``_(message)`` in every language outputs are made in: :func:`localized` of it."""
+    return localized(lambda: _(message))

@@ -31,9 +31,11 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from bpcourse.i18n import N_, _, localized
+
 Status = Literal["not attempted", "passed", "failed"]
-NOT_ATTEMPTED = "not attempted yet: replace the `raise NotImplementedError` with your answer"
-RETURNED_NOTHING = "your function returned nothing (a missing `return`?)"
+NOT_ATTEMPTED = N_("not attempted yet: replace the `raise NotImplementedError` with your answer")
+RETURNED_NOTHING = N_("your function returned nothing (a missing `return`?)")
 RTOL, ATOL = 1e-6, 1e-9  # the one default tolerance of every checker
 
 # Where a learner can run a chapter: the static page's check cells link there.
@@ -80,20 +82,21 @@ class Feedback:
         return self
 
     def __str__(self) -> str:
+        message = _(self.message)  # a fixed message; a composed one is in its language already
         if self.status == "not attempted":  # the message says so already
-            return f"[{self.exercise}] … {self.message}"
-        mark = {"passed": "✔ passed", "failed": "✘ not yet"}[self.status]
-        return f"[{self.exercise}] {mark}: {self.message}"
+            return f"[{self.exercise}] … {message}"
+        mark = {"passed": _("✔ passed"), "failed": _("✘ not yet")}[self.status]
+        return f"[{self.exercise}] {mark}: {message}"
 
     def _repr_pretty_(self, p, cycle) -> None:
-        more = "\n  (the inputs and numbers: .details)" if self.details else ""
-        p.text(str(self) + more)
+        more = "\n  " + _("(the inputs and numbers: .details)") if self.details else ""
+        p.text(localized(lambda: str(self) + more))
 
     def _repr_html_(self) -> str:
         # Dark text on pale backgrounds: readable and above WCAG AA contrast.
         colours = {"passed": "#e6f4ea", "failed": "#fdecea", "not attempted": "#eef1f5"}
         more = (
-            "<details><summary>Details</summary>"
+            f"<details><summary>{html.escape(localized(lambda: _('Details')))}</summary>"
             f'<pre style="white-space:pre-wrap;margin:0.3em 0 0">{html.escape(self.details)}</pre>'
             "</details>"
             if self.details
@@ -102,7 +105,7 @@ class Feedback:
         return (
             f'<div class="bpkit-feedback" role="status" style="background:{colours[self.status]};'
             'color:#1a1a1a;padding:0.5em 0.8em;border-radius:4px;font-family:sans-serif">'
-            f"{html.escape(str(self))}{more}</div>"
+            f"{html.escape(localized(lambda: str(self)))}{more}</div>"
         )
 
     def _repr_markdown_(self) -> str | None:
@@ -110,7 +113,7 @@ class Feedback:
         first; JupyterLab and Colab rank text/html first and show the live verdict)."""
         if self.status != "not attempted":
             return None
-        return how_to_run(self.exercise)
+        return localized(lambda: how_to_run(self.exercise))
 
 
 def how_to_run(exercise: str) -> str:
@@ -118,21 +121,21 @@ def how_to_run(exercise: str) -> str:
     prefix = exercise.removeprefix("ex-").split("-")[0]
     chapter = CHAPTER_OF_PREFIX.get(prefix)
     if chapter is None:
-        where = "with the launch buttons at the top of this page (Binder, Colab)"
+        where = _("with the launch buttons at the top of this page (Binder, Colab)")
     else:
         repo = REPOSITORY.removeprefix("https://github.com/")
         path = f"chapters/{chapter}.ipynb"
         binder = f"https://mybinder.org/v2/gh/{repo}/{BRANCH}?urlpath=lab/tree/{path}"
         colab = f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/{path}"
-        where = f"on [Binder]({binder}) or [Colab]({colab})"
-    return (
+        where = _("on [Binder]({binder}) or [Colab]({colab})").format(binder=binder, colab=colab)
+    return _(
         "**This cell checks your answer when the notebook runs.** Nothing runs on this "
-        f"page: open the chapter {where}, or run `make lab` in a copy of the repository, "
+        "page: open the chapter {where}, or run `make lab` in a copy of the repository, "
         "write your answer in the cell above and run this cell."
-    )
+    ).format(where=where)
 
 
-def passed(exercise: str, message: str = "well done.") -> Feedback:
+def passed(exercise: str, message: str = N_("well done.")) -> Feedback:
     return Feedback(exercise, "passed", message)
 
 
@@ -631,7 +634,7 @@ class Check:
         diagnoses: dict[str, Diagnosis] = {}
         where: dict[str, int] = {}
         for name in names:
-            gots = [g[name] for g, _ in per_case]
+            gots = [g[name] for g, _case in per_case]
             wants = [w[name] for _, w in per_case]
             bad = [
                 j
@@ -693,7 +696,7 @@ class Check:
         if len(wrong) > 1 and all(diagnoses[n].kind not in ("shape", "custom") for n in wrong):
             # one pattern for all the wrong parts together (one factor, one sign) is said once
             joint = self._diagnosis(
-                np.concatenate([g[n].ravel() for g, _ in per_case for n in wrong]),
+                np.concatenate([g[n].ravel() for g, _case in per_case for n in wrong]),
                 np.concatenate([w[n].ravel() for _, w in per_case for n in wrong]),
             )
         if joint is not None and joint.kind in ("sign", "factor", "zero", "scaled"):
@@ -725,7 +728,7 @@ class Check:
         cases = self.case_list()
         likes = [self._expected(args) for args in cases]
         outputs = []
-        for _, answer in answers:
+        for _name, answer in answers:
             outputs.append(
                 [self._outcome(answer, args, like) for args, like in zip(cases, likes, strict=True)]
             )

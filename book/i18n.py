@@ -1,0 +1,460 @@
+"""The Chinese edition's tooling: message catalogs, the build, what is left, Chinese notebooks.
+
+One source of truth: the English chapters. Their translations live in message catalogs,
+one PO file per page, ``locale/zh_CN/LC_MESSAGES/<docname>.po`` (Sphinx's gettext builder
+and sphinx-intl make and refresh them), plus ``_book.po`` for the words of ``_toc.yml``
+and ``_config.yml`` (part captions, the book's title), and bpcourse's own catalog,
+``bpcourse/locale/zh_CN/LC_MESSAGES/bpcourse.po``, for what the chapters' code prints
+(:mod:`bpcourse.i18n`). Commands (``make`` runs them)::
+
+    python book/i18n.py gettext     # refresh every catalog from the sources (new messages
+                                    # empty, changed ones fuzzy); then translate the PO files
+    python book/i18n.py build       # the Chinese edition, _build/html/zh, from the same
+                                    # execution cache as the English one (build that first)
+    python book/i18n.py status      # per file: messages, translated, fuzzy, untranslated
+    python book/i18n.py notebooks   # chapters_zh/: the chapters in Chinese, for JupyterLab
+
+``locale/zh_CN/complete.txt`` lists the pages that must be wholly translated (the tests
+enforce it); ``locale/zh_CN/terminology.tsv`` the standard terms every translation uses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LANG = "zh_CN"
+LOCALE = ROOT / "locale"
+MESSAGES = LOCALE / LANG / "LC_MESSAGES"
+COMPLETE = LOCALE / LANG / "complete.txt"
+TERMINOLOGY = LOCALE / LANG / "terminology.tsv"
+BOOK_DOMAIN = "_book"  # the captions of _toc.yml and the title of _config.yml
+BPCOURSE = ROOT / "bpcourse"
+BPCOURSE_PO = BPCOURSE / "locale" / LANG / "LC_MESSAGES" / "bpcourse.po"
+#: Where the Chinese edition is built (its own doctrees, stamps and notebook copies), and
+#: where its pages are served from: beside the English pages, so a link between the two
+#: editions is a relative path that works from file:// and offline.
+BUILD = ROOT / "_build"
+ZH_BUILD = BUILD / LANG
+SITE = BUILD / "html"
+SITE_ZH = SITE / "zh"
+NOTEBOOKS_ZH = ROOT / "chapters_zh"
+
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+
+# ---------------------------------------------------------------- catalogs
+def sphinx_overrides(builder_lang: str | None) -> dict:
+    """Sphinx settings on top of _config.yml for a gettext run or a Chinese build."""
+    over = {
+        "external_toc_path": str(ROOT / "_toc.yml"),
+        "latex_individualpages": False,
+        "nitpicky": True,
+        # The English edition's execution cache: the notebooks run once for both editions.
+        "nb_execution_cache_path": str(BUILD / ".jupyter_cache"),
+    }
+    if builder_lang:
+        over["language"] = builder_lang
+    else:  # one template per page, without line numbers that change with every edit
+        over.update({"gettext_compact": False, "gettext_location": False, "gettext_uuid": False})
+    return over
+
+
+def _build_sphinx(outdir: Path, doctrees: Path, builder: str, overrides: dict, strict: bool):
+    from jupyter_book.sphinx import build_sphinx
+
+    return build_sphinx(
+        ROOT,
+        outdir,
+        noconfig=True,
+        path_config=str(ROOT / "_config.yml"),
+        confoverrides=overrides,
+        doctreedir=doctrees,
+        builder=builder,
+        warningiserror=strict,
+        keep_going=strict,
+    )
+
+
+def toc_messages() -> list[str]:
+    """The words of _toc.yml and _config.yml a reader sees: part captions, the title."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    found = [config["title"]]
+    for part in toc.get("parts", []):
+        if part.get("caption"):
+            found.append(part["caption"])
+        for chapter in part.get("chapters", []):
+            if chapter.get("title"):
+                found.append(chapter["title"])
+    return list(dict.fromkeys(found))
+
+
+def bpcourse_messages() -> dict[str, list[str]]:
+    """Every ``_("...")``/``N_("...")`` message of bpcourse's code, with where it is."""
+    from bpcourse.i18n import extract
+
+    found: dict[str, list[str]] = {}
+    for path in sorted(BPCOURSE.rglob("*.py")):
+        for line, message in extract(path.read_text(encoding="utf-8")):
+            found.setdefault(message, []).append(f"{path.relative_to(ROOT)}:{line}")
+    return found
+
+
+def _write_pot(path: Path, messages: dict[str, list[str]], project: str) -> None:
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    catalog = Catalog(project=project, charset="utf-8")
+    for message, where in messages.items():
+        catalog.add(
+            message, locations=[(w.rsplit(":", 1)[0], int(w.rsplit(":", 1)[1])) for w in where]
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        write_po(f, catalog, width=76, omit_header=False)
+
+
+def gettext() -> None:
+    """Refresh every catalog from the sources: Sphinx's gettext builder for the pages
+    (one template per page), _toc.yml/_config.yml, bpcourse's code; sphinx-intl merges."""
+    from sphinx_intl.basic import update
+
+    pot = BUILD / "gettext"
+    if pot.is_dir():
+        shutil.rmtree(pot)
+    code = _build_sphinx(
+        pot, BUILD / ".doctrees-gettext", "gettext", sphinx_overrides(None), strict=False
+    )
+    if code:
+        raise SystemExit(f"the gettext build failed ({code})")
+    _write_pot(
+        pot / f"{BOOK_DOMAIN}.pot",
+        {m: ["_toc.yml:0"] for m in toc_messages()},
+        "bpkit book",
+    )
+    update(str(LOCALE), str(pot), (LANG,), line_width=76)
+    bp_pot = BUILD / "gettext-bpcourse"
+    if bp_pot.is_dir():
+        shutil.rmtree(bp_pot)
+    _write_pot(bp_pot / "bpcourse.pot", bpcourse_messages(), "bpcourse")
+    update(str(BPCOURSE / "locale"), str(bp_pot), (LANG,), line_width=76)
+    print(format_status(status()))
+
+
+# ---------------------------------------------------------------- what is left
+@dataclass(frozen=True)
+class FileStatus:
+    path: str  # relative to the repository
+    total: int
+    translated: int
+    fuzzy: int
+    untranslated: int
+    missing: tuple[str, ...]  # the English of the fuzzy and untranslated messages
+
+
+def catalog_status(path: Path) -> FileStatus:
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    total = fuzzy = done = 0
+    missing = []
+    for message in catalog:
+        if not message.id:
+            continue
+        total += 1
+        if message.fuzzy:
+            fuzzy += 1
+            missing.append(str(message.id))
+        elif message.string:
+            done += 1
+        else:
+            missing.append(str(message.id))
+    rel = path.relative_to(ROOT).as_posix()
+    return FileStatus(rel, total, done, fuzzy, total - done - fuzzy, tuple(missing))
+
+
+def catalogs() -> list[Path]:
+    return sorted(MESSAGES.rglob("*.po")) + ([BPCOURSE_PO] if BPCOURSE_PO.is_file() else [])
+
+
+def status() -> list[FileStatus]:
+    return [catalog_status(p) for p in catalogs()]
+
+
+def docname(path: Path | str) -> str:
+    """``chapters/intro`` for ``locale/zh_CN/LC_MESSAGES/chapters/intro.po``."""
+    return Path(path).resolve().relative_to(MESSAGES).with_suffix("").as_posix()
+
+
+def complete_pages() -> list[str]:
+    """The pages that must be wholly translated (``locale/zh_CN/complete.txt``)."""
+    lines = COMPLETE.read_text(encoding="utf-8").splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+def format_status(rows: list[FileStatus]) -> str:
+    width = max(len(r.path) for r in rows)
+    out = [f"{'catalog':<{width}}  messages  translated  fuzzy  untranslated"]
+    for r in rows:
+        out.append(
+            f"{r.path:<{width}}  {r.total:>8}  {r.translated:>10}  {r.fuzzy:>5}  {r.untranslated:>12}"
+        )
+    t = [sum(getattr(r, k) for r in rows) for k in ("total", "translated", "fuzzy", "untranslated")]
+    out.append(f"{'total':<{width}}  {t[0]:>8}  {t[1]:>10}  {t[2]:>5}  {t[3]:>12}")
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- terminology
+@dataclass(frozen=True)
+class Term:
+    english: str  # as the glossary writes it (or a standard term the glossary lacks)
+    chinese: str  # the term every translation uses
+    accepted: tuple[str, ...]  # other forms a translation may use (for the check)
+    patterns: tuple[str, ...]  # English regexes that call for the term in a message
+    glossary: bool  # an entry of the glossary
+
+
+def terminology() -> list[Term]:
+    """``locale/zh_CN/terminology.tsv``: english, chinese, also accepted, English patterns
+    (``|``-separated regexes, default the English words), glossary (yes/no)."""
+    rows = []
+    with TERMINOLOGY.open(encoding="utf-8", newline="") as f:
+        for row in csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"):
+            english = row["english"].strip()
+            pattern = row["patterns"].strip() or r"\b" + re.escape(english) + r"s?\b"
+            rows.append(
+                Term(
+                    english,
+                    row["chinese"].strip(),
+                    tuple(a.strip() for a in row["accepted"].split("|") if a.strip()),
+                    tuple(p.strip() for p in pattern.split("|") if p.strip()),
+                    row["glossary"].strip() == "yes",
+                )
+            )
+    return rows
+
+
+def pinyin_key(text: str) -> tuple:
+    """How a Chinese index orders ``text``: by pinyin, tone numbers last, then the text."""
+    from pypinyin import Style, lazy_pinyin
+
+    syllables = lazy_pinyin(text, style=Style.TONE3, neutral_tone_with_five=True)
+    return ([s.lower() for s in syllables], text)
+
+
+def jieba_dictionary(path: Path) -> Path:
+    """A jieba user dictionary of the terminology's Chinese terms (each a word to search
+    for), so that the search index keeps 反向传播 as one word, not 反向 + 传播 only."""
+    words: set[str] = set()
+    for term in terminology():
+        for form in (term.chinese, *term.accepted):
+            for word in re.split(r"[（）()，、；;：:/\s]+", form):
+                if re.search(r"[\u4e00-\u9fff]", word) and len(word) >= 2:
+                    words.add(word)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{w} 20000 n\n" for w in sorted(words)), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- the Chinese build
+def build(strict: bool = True) -> int:
+    """The Chinese edition: built in _build/zh_CN (its own doctrees and stamps) from the
+    English edition's execution cache, then copied to _build/html/zh beside it."""
+    from bpkit_book import bpkit_fingerprint
+
+    english_stamp = BUILD / ".bpkit-fingerprint"
+    if not english_stamp.is_file() or english_stamp.read_text() != bpkit_fingerprint():
+        raise SystemExit(
+            "build the English edition first (jupyter-book build . or make book): the "
+            "Chinese one reads the notebooks' outputs from its execution cache"
+        )
+    over = sphinx_overrides(LANG)
+    over.update(
+        {
+            "locale_dirs": [str(LOCALE)],
+            "gettext_compact": False,
+            "html_search_language": "zh",
+            "html_search_options": {"dict": str(jieba_dictionary(ZH_BUILD / "jieba.txt"))},
+            "nb_code_prompt_show": "显示代码",
+            "nb_code_prompt_hide": "隐藏代码",
+            "togglebutton_hint": "点击展开",
+            "togglebutton_hint_hide": "点击收起",
+        }
+    )
+    html = ZH_BUILD / "html"
+    code = _build_sphinx(html, ZH_BUILD / ".doctrees", "html", over, strict)
+    if code == 0:
+        sync_tree(html, SITE_ZH)
+    return int(code or 0) if not isinstance(code, Exception) else 1
+
+
+def sync_tree(source: Path, target: Path) -> None:
+    """Make ``target`` a copy of ``source``, copying only files that changed."""
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = set()
+    for path in source.rglob("*"):
+        rel = path.relative_to(source)
+        wanted.add(rel)
+        dest = target / rel
+        if path.is_dir():
+            dest.mkdir(exist_ok=True)
+            continue
+        st = path.stat()
+        if dest.is_file():
+            dt = dest.stat()
+            if dt.st_size == st.st_size and dt.st_mtime_ns == st.st_mtime_ns:
+                continue
+        shutil.copy2(path, dest)
+    for path in sorted(target.rglob("*"), reverse=True):
+        if path.relative_to(target) not in wanted:
+            path.unlink() if path.is_file() or path.is_symlink() else path.rmdir()
+
+
+# ---------------------------------------------------------------- Chinese notebooks
+def translations(doc: str) -> dict[str, str]:
+    """``{English: Chinese}`` of one page's translated messages."""
+    from bpcourse.i18n import read_po
+
+    path = MESSAGES / f"{doc}.po"
+    return read_po(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def _flexible(message: str) -> re.Pattern[str]:
+    """``message`` as it may sit in a source: its spaces may be any run of white space
+    (Sphinx joins a paragraph's lines with spaces, and list items are indented)."""
+    words = message.split()
+    return re.compile(r"(?<![^\s>*_(\[|])" + r"\s+".join(map(re.escape, words)))
+
+
+def translate_markdown(text: str, table: dict[str, str]) -> tuple[str, int]:
+    """``text`` with every message of ``table`` found in it replaced by its translation,
+    longest first (a paragraph before a phrase inside it); returns the count replaced."""
+    count = 0
+    for english in sorted(table, key=len, reverse=True):
+        pattern = _flexible(english)
+        chinese = table[english]
+        text, n = pattern.subn(lambda _m, c=chinese: c, text)
+        count += n
+    return text, count
+
+
+SET_LANGUAGE = (
+    "# 本章的中文版：bpcourse 的说明、滑块标签、自测题与检查器反馈都用中文显示。\n"
+    "from bpcourse import i18n\n\n"
+    'i18n.set_language("zh_CN")'
+)
+
+
+def chinese_notebook(nb: dict, table: dict[str, str]) -> tuple[dict, int]:
+    """A chapter notebook with its markdown, figure captions and alt text in Chinese and a
+    first code cell that makes bpcourse speak Chinese; code and its outputs unchanged."""
+    nb = json.loads(json.dumps(nb))
+    count = 0
+    for cell in nb["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown":
+            source, n = translate_markdown(source, table)
+            cell["source"] = source
+            count += n
+        mystnb = cell.get("metadata", {}).get("mystnb", {})
+        for key, field in (("figure", "caption"), ("image", "alt")):
+            value = mystnb.get(key, {}).get(field)
+            if value:
+                new, n = translate_markdown(value, table)
+                mystnb[key][field] = new
+                count += n
+    first = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": "bpkit-zh-language",
+        "metadata": {"tags": ["remove-cell"]},
+        "outputs": [],
+        "source": SET_LANGUAGE,
+    }
+    code_at = next((i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"), 0)
+    nb["cells"].insert(code_at, first)
+    return nb, count
+
+
+def notebooks(out: Path = NOTEBOOKS_ZH) -> dict[str, int]:
+    """chapters_zh/: every page of the book in Chinese (notebooks and Markdown pages),
+    generated from the catalogs, with the images they show; returns replacements made."""
+    chapters = ROOT / "chapters"
+    out.mkdir(exist_ok=True)
+    if (chapters / "images").is_dir():
+        shutil.copytree(chapters / "images", out / "images", dirs_exist_ok=True)
+    made = {}
+    for path in sorted(chapters.iterdir()):
+        doc = f"chapters/{path.stem}"
+        if path.suffix == ".ipynb":
+            nb, n = chinese_notebook(
+                json.loads(path.read_text(encoding="utf-8")), translations(doc)
+            )
+            (out / path.name).write_text(
+                json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+            )
+        elif path.suffix == ".md":
+            text, n = translate_markdown(path.read_text(encoding="utf-8"), translations(doc))
+            (out / path.name).write_text(text, encoding="utf-8")
+        else:
+            continue
+        made[path.name] = n
+    (out / "README.md").write_text(
+        "# 中文版笔记本（自动生成）\n\n"
+        "这些笔记本由 `python book/i18n.py notebooks` 根据 `locale/zh_CN/` 中的译文，"
+        "从 `chapters/` 中的英文原版生成：请勿直接编辑，修改译文后重新生成即可。"
+        "代码与英文版完全相同；尚未翻译的段落仍显示英文。\n",
+        encoding="utf-8",
+    )
+    return made
+
+
+# ---------------------------------------------------------------- command line
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("gettext", help="refresh every catalog from the sources")
+    b = sub.add_parser("build", help="build the Chinese edition into _build/html/zh")
+    b.add_argument("--no-strict", action="store_true", help="warnings are not errors")
+    sub.add_parser("status", help="messages per catalog: translated, fuzzy, untranslated")
+    sub.add_parser("notebooks", help="write chapters_zh/, the chapters in Chinese")
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    if args.command == "gettext":
+        gettext()
+    elif args.command == "build":
+        return build(strict=not args.no_strict)
+    elif args.command == "status":
+        rows = status()
+        print(format_status(rows))
+        pages = set(complete_pages())
+        left = [r for r in rows if r.path.endswith(".po") and r.missing and _is_page(r, pages)]
+        for r in left:
+            print(f"\n{r.path}: {len(r.missing)} to translate (it is in complete.txt)")
+        return 1 if left else 0
+    elif args.command == "notebooks":
+        made = notebooks()
+        print(f"wrote {len(made)} pages to {NOTEBOOKS_ZH.relative_to(ROOT)}/")
+    return 0
+
+
+def _is_page(row: FileStatus, pages: set[str]) -> bool:
+    prefix = MESSAGES.relative_to(ROOT).as_posix() + "/"
+    return row.path.startswith(prefix) and row.path[len(prefix) : -3] in pages
+
+
+if __name__ == "__main__":
+    sys.exit(main())
