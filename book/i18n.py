@@ -118,9 +118,9 @@ def _write_pot(path: Path, messages: dict[str, list[str]], project: str) -> None
 
     catalog = Catalog(project=project, charset="utf-8")
     for message, where in messages.items():
-        catalog.add(
-            message, locations=[(w.rsplit(":", 1)[0], int(w.rsplit(":", 1)[1])) for w in where]
-        )
+        # Files, not lines: a line number would be stale after the next edit.
+        files = dict.fromkeys(w.rsplit(":", 1)[0] for w in where)
+        catalog.add(message, locations=[(f, None) for f in files])
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         write_po(f, catalog, width=76, omit_header=False)
