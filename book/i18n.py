@@ -150,7 +150,33 @@ def gettext() -> None:
         shutil.rmtree(bp_pot)
     _write_pot(bp_pot / "bpcourse.pot", bpcourse_messages(), "bpcourse")
     update(str(BPCOURSE / "locale"), str(bp_pot), (LANG,), line_width=76)
+    for path in catalogs():
+        prefill(path)
     print(format_status(status()))
+
+
+def nothing_to_translate(message: str) -> bool:
+    """True for a message of maths, code and punctuation only (``$x$, $X$``,
+    ```x`, `X```): its translation is itself."""
+    words = re.sub(r"\$[^$]*\$|`[^`]*`|\{\w+\}", "", message)
+    return not re.search(r"[^\W\d_]{2,}", words)
+
+
+def prefill(path: Path) -> int:
+    """Copy into ``msgstr`` every empty message with nothing to translate; return how many."""
+    from babel.messages.pofile import read_po, write_po
+
+    with path.open("rb") as f:
+        catalog = read_po(f)
+    filled = 0
+    for message in catalog:
+        if message.id and not message.string and nothing_to_translate(str(message.id)):
+            message.string = message.id
+            filled += 1
+    if filled:
+        with path.open("wb") as f:
+            write_po(f, catalog, width=76)
+    return filled
 
 
 # ---------------------------------------------------------------- what is left

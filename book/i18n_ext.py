@@ -66,7 +66,8 @@ def other_language(lang: str) -> str:
 
 
 # ---------------------------------------------------------------- pages
-def _page_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any):
+def _switch_context(app: Any, pagename: str, templatename: str, context: dict, doctree: Any):
+    """The switch's link, before the theme drops the templates that render empty."""
     lang = page_language(app)
     target = other_language(lang)
     href = switch_href(pagename, lang, target)
@@ -80,6 +81,11 @@ def _page_context(app: Any, pagename: str, templatename: str, context: dict, doc
         context.get("metatags", "")
         + f'\n    <link rel="alternate" hreflang="{HREFLANG[target]}" href="{href}" />'
     )
+
+
+def _resolve_outputs(app: Any, pagename: str, templatename: str, context: dict, doctree: Any):
+    """bpcourse's outputs in the page's language (and a record of what fell back)."""
+    lang = page_language(app)
     if "body" in context:
         body, fell_back = bp_i18n.resolve(context["body"], lang)
         context["body"] = body
@@ -203,7 +209,8 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_transform(TranslateTocCaptions)
     app.connect("doctree-read", _glossary_index)
     # Before bpkit_book (900) marks Chinese runs and moves frames out of the page.
-    app.connect("html-page-context", _page_context, priority=800)
+    app.connect("html-page-context", _switch_context, priority=100)  # before the theme (500)
+    app.connect("html-page-context", _resolve_outputs, priority=800)
     app.connect("html-page-context", _search_assets, priority=100)
     app.connect("build-finished", _write_report)
     app.add_css_file("i18n.css")
