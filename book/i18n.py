@@ -358,23 +358,37 @@ def translations(doc: str) -> dict[str, str]:
     return read_po(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
-def _flexible(message: str) -> re.Pattern[str]:
-    """``message`` as it may sit in a source: its spaces may be any run of white space
-    (Sphinx joins a paragraph's lines with spaces, and list items are indented)."""
-    words = message.split()
-    return re.compile(r"(?<![^\s>*_(\[|])" + r"\s+".join(map(re.escape, words)))
+def _flexible(message: str) -> str:
+    """``message`` as a regex matching it in a source: its spaces may be any run of white
+    space (Sphinx joins a paragraph's lines with spaces; list items are indented)."""
+    return r"\s+".join(map(re.escape, message.split()))
+
+
+#: What may stand before a block's text on its line: indentation, a list marker, a heading's
+#: #s, a quote's >, a directive's opening (its title), an option (:alt:), a table's pipe.
+_BLOCK_START = (
+    r"(?P<pre>^[ \t]*(?:[-*+][ \t]+|\d+[.)][ \t]+|\#{1,6}[ \t]+|>[ \t]*"
+    r"|:::\{[\w-]+\}[ \t]*|```\{[\w-]+\}[ \t]*|:[\w-]+:[ \t]+)?|\|[ \t]*)"
+)
 
 
 def translate_markdown(text: str, table: dict[str, str]) -> tuple[str, int]:
-    """``text`` with every message of ``table`` found in it replaced by its translation,
-    longest first (a paragraph before a phrase inside it); returns the count replaced."""
+    """``text`` with each block (paragraph, list item, heading, table cell, title, option)
+    that is a message of ``table`` replaced by its translation, in one pass (a translation
+    is never translated again); returns how many were replaced."""
+    table = {" ".join(k.split()): v for k, v in table.items() if v and v != k}
+    if not table:
+        return text, 0
+    body = "|".join(_flexible(m) for m in sorted(table, key=len, reverse=True))
+    pattern = re.compile(_BLOCK_START + f"(?P<msg>{body})" + r"(?=[ \t]*(?:\||$))", re.M)
     count = 0
-    for english in sorted(table, key=len, reverse=True):
-        pattern = _flexible(english)
-        chinese = table[english]
-        text, n = pattern.subn(lambda _m, c=chinese: c, text)
-        count += n
-    return text, count
+
+    def replace(m: re.Match[str]) -> str:
+        nonlocal count
+        count += 1
+        return m.group("pre") + table[" ".join(m.group("msg").split())]
+
+    return pattern.sub(replace, text), count
 
 
 SET_LANGUAGE = (
