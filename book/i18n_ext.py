@@ -88,10 +88,23 @@ def _resolve_outputs(app: Any, pagename: str, templatename: str, context: dict, 
     lang = page_language(app)
     if "body" in context:
         body, fell_back = bp_i18n.resolve(context["body"], lang)
+        if lang != "en":
+            body = keep_punctuation_with_maths(body)
         context["body"] = body
         if fell_back:
             app.env.bpkit_i18n_untranslated = getattr(app.env, "bpkit_i18n_untranslated", {})
             app.env.bpkit_i18n_untranslated[pagename] = sorted(set(fell_back))
+
+
+_MATH_THEN_PUNCTUATION = re.compile(
+    r'(<span class="math notranslate nohighlight">[^<]*</span>)([，。、；：！？）”』」]+)'
+)
+
+
+def keep_punctuation_with_maths(body: str) -> str:
+    """Chinese punctuation right after inline maths stays on the maths' line (a browser may
+    break after the formula's box, leaving 。 alone at the start of the next line)."""
+    return _MATH_THEN_PUNCTUATION.sub(r'<span class="bpkit-nowrap">\1\2</span>', body)
 
 
 def _write_report(app: Any, exc: Exception | None) -> None:
@@ -142,6 +155,21 @@ def _configure(app: Any, config: Any) -> None:
     config.html_theme_options = options
 
 
+def _sort_glossaries(app: Any, doctree: nodes.document) -> None:
+    """A translated glossary in the order of its translated terms, by pinyin: Sphinx sorts
+    a ``:sorted:`` glossary before translating it, i.e. by its English terms."""
+    if page_language(app) == "en":
+        return
+    from i18n import pinyin_key
+    from sphinx import addnodes
+
+    for glossary in doctree.findall(addnodes.glossary):
+        for dlist in glossary.findall(nodes.definition_list):
+            items = [c for c in dlist.children if isinstance(c, nodes.definition_list_item)]
+            items.sort(key=lambda item: pinyin_key(next(item.findall(nodes.term)).astext()))
+            dlist.children = items
+
+
 def _glossary_index(app: Any, doctree: nodes.document) -> None:
     """The Chinese-to-English index at the end of the Chinese glossary (pinyin order)."""
     if page_language(app) == "en" or app.env.docname != GLOSSARY:
@@ -158,11 +186,16 @@ def _glossary_index(app: Any, doctree: nodes.document) -> None:
         if node_id is None or not term.glossary:
             continue
         for form in dict.fromkeys((term.chinese, *term.accepted)):
+            if not re.search(r"[\u4e00-\u9fff]", form):
+                continue  # Adam, SGD, tanh: not Chinese words to look up
             rows.append((pinyin_key(form), form, term.english, node_id))
     rows.sort()
     section = nodes.section(ids=["zh-en-index"], names=["中英术语索引"])
     section += nodes.title("", "中英术语索引")
-    section += nodes.paragraph("", "按汉语拼音排序。点击英文术语，跳到上面词汇表中的条目。")
+    section += nodes.paragraph(
+        "",
+        "按汉语拼音排序，并收录常见的其他译名（如“批量规范化”）。点击英文术语，即可跳到上面词汇表中的相应条目。",
+    )
     table = nodes.table(classes=["bpkit-zh-index"])
     group = nodes.tgroup(cols=2)
     table += group
@@ -207,6 +240,7 @@ def setup(app: Any) -> dict[str, Any]:
     os.environ[bp_i18n.LANGUAGES_ENV] = ",".join(bp_i18n.LANGUAGES)
     app.connect("config-inited", _configure)
     app.add_transform(TranslateTocCaptions)
+    app.connect("doctree-read", _sort_glossaries)
     app.connect("doctree-read", _glossary_index)
     # Before bpkit_book (900) marks Chinese runs and moves frames out of the page.
     app.connect("html-page-context", _switch_context, priority=100)  # before the theme (500)

@@ -422,6 +422,13 @@ def test_the_chinese_glossary_ends_with_a_pinyin_index(built_zh_book: Path) -> N
     chinese = [html_lib.unescape(re.sub(r"<[^>]+>", "", c)) for c, _ in rows]
     assert chinese == sorted(chinese, key=tools.pinyin_key)
     assert "反向传播" in chinese and "批量规范化" in chinese and "批量归一化" in chinese
+    # the glossary itself in pinyin order of its Chinese terms (Sphinx sorted it in English)
+    terms = [
+        html_lib.unescape(re.sub(r"<[^>]+>", "", t))
+        for t in re.findall(r'<dt id="term-[\w-]+">(.*?)<a class="headerlink"', page, re.S)
+    ]
+    assert len(terms) == len(glossary)
+    assert terms == sorted(terms, key=tools.pinyin_key), terms[:8]
 
 
 # ------------------------------------------------------------------ search
