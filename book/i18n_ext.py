@@ -111,6 +111,8 @@ def _write_report(app: Any, exc: Exception | None) -> None:
     """What each page showed in English for want of a translation (computed outputs)."""
     if exc is not None or getattr(app.builder, "format", "") != "html":
         return
+    if page_language(app) == "en":  # the source language never falls back
+        return
     found = getattr(app.env, "bpkit_i18n_untranslated", {})
     path = Path(app.outdir) / REPORT
     path.parent.mkdir(parents=True, exist_ok=True)
