@@ -284,7 +284,7 @@ def _chapter_links(root: Path) -> dict[str, tuple[str, str]]:
     for path in sorted(root.glob("*.ipynb")) + sorted(root.glob("*.md")):
         if path.suffix == ".ipynb":
             nb = nbformat.read(path, as_version=4)
-            text = nb.cells[0].source if nb.cells else ""
+            text = "\n".join(c.source for c in nb.cells[:2])  # after a numbering cell
         else:
             text = path.read_text()
         m = CHAPTER_LABEL.search(text)

@@ -18,7 +18,7 @@ prediction. The correct backward pass is
 
 .. math::
 
-    \Delta_2 = \tfrac2N (\hat Y - Y) \odot g'(Z_2),\quad
+    \Delta_2 = \tfrac2N (\hat Y - Y) \odot \varphi'(Z_2),\quad
     dW_2 = \Delta_2^\top A_1,\quad db_2 = \textstyle\sum_i \Delta_{2,i},\\
     \Delta_1 = (\Delta_2 W_2) \odot f'(Z_1),\quad
     dW_1 = \Delta_1^\top X,\quad db_1 = \textstyle\sum_i \Delta_{1,i}.
@@ -126,7 +126,7 @@ def backward(
     Y_hat = c["Y_hat"]
     # dL/dY_hat for the mean over all N entries, (1/N) sum (Y_hat - Y)^2
     dY_hat = 2 * (Y_hat - Y) / Y_hat.size
-    # output delta: dL/dZ2 = dL/dY_hat * g'(Z2), the output activation's derivative included
+    # output delta: dL/dZ2 = dL/dY_hat * φ'(Z2), the output activation's derivative included
     D2 = dY_hat * g_grad(c["Z2"])
     # dL/dW2 = Delta2^T A1, dL/db2 = column sums of Delta2
     dW2, db2 = D2.T @ c["A1"], D2.sum(axis=0)
@@ -142,13 +142,13 @@ def backward_missing_output_derivative(
     params: Params, X: ArrayLike, Y: ArrayLike, hidden: str = "sigmoid", output: str = "sigmoid"
 ) -> Params:
     r"""BUG (deliberate): the output delta is :math:`\frac2N(\hat Y - Y)`; the factor
-    :math:`g'(Z_2)` is missing. (That shortcut is right only for a sigmoid output paired
+    :math:`\varphi'(Z_2)` is missing. (That shortcut is right only for a sigmoid output paired
     with cross-entropy, or a linear output with squared error, not for sigmoid + squared error.)
-    Fix: ``Delta2 = 2 * (Y_hat - Y) / N * g'(Z2)``."""
+    Fix: ``Delta2 = 2 * (Y_hat - Y) / N * φ'(Z2)``."""
     X, Y = _check_inputs(params, X, Y)
     c = forward(params, X, hidden, output)
     _, f_grad = get_activation(hidden)
-    D2 = 2 * (c["Y_hat"] - Y) / Y.size  # BUG: * g'(Z2) left out
+    D2 = 2 * (c["Y_hat"] - Y) / Y.size  # BUG: * φ'(Z2) left out
     D1 = (D2 @ params["W2"]) * f_grad(c["Z1"])
     return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ c["A1"], "b2": D2.sum(axis=0)}
 
@@ -235,8 +235,8 @@ BUGS: tuple[Bug, ...] = (
     Bug(
         "missing output derivative",
         backward_missing_output_derivative,
-        "the output delta is 2(Y_hat - Y)/N without the output activation's derivative g'(Z2)",
-        "Delta2 = 2 * (Y_hat - Y) / N * g'(Z2)",
+        "the output delta is 2(Y_hat - Y)/N without the output activation's derivative φ'(Z2)",
+        "Delta2 = 2 * (Y_hat - Y) / N * φ'(Z2)",
     ),
     Bug(
         "x(1 - x) of the pre-activation",

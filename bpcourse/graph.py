@@ -368,8 +368,8 @@ def draw_graph(
     ax.set_ylim(lo, hi)
     ax.set_xticks(range(n_cols))
     ax.set_yticks([])
-    ax.set_xlabel("layer of the graph (the forward pass flows left to right)")
-    ax.set_ylabel("nodes of a layer")
+    ax.set_xlabel("depth in the graph (the forward pass flows left to right)")
+    ax.set_ylabel("nodes at one depth")
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.set_title(title if title is not None else "Computational graph", fontsize=10)

@@ -66,7 +66,9 @@ def by_hand_grad(y_hat: float, y: float, a1: float, w: float, x2: float) -> floa
 BY_HAND = Check(
     "ex-bp-by-hand",
     by_hand_grad,
-    ((0.474, 1.0, 0.525, -0.2, 1.0), (0.81, 0.0, 0.3, 0.7, -1.5), (0.2, 1.0, 0.9, 1.3, 2.0)),
+    # ŷ(1 - ŷ) and a₁(1 - a₁) differ in every case, so the two sigmoid factors cannot
+    # stand in for each other unnoticed
+    ((0.474, 1.0, 0.8, -0.2, 1.0), (0.81, 0.0, 0.3, 0.7, -1.5), (0.2, 1.0, 0.9, 1.3, 2.0)),
     (
         Mistake(
             "the 2 from differentiating the square is missing: L = (ŷ - y)² gives ∂L/∂ŷ = 2(ŷ - y)",
@@ -87,6 +89,17 @@ BY_HAND = Check(
             "σ' written as σ: the hidden factor should be a₁(1 - a₁), not a₁",
             lambda yh, y, a, w, x: by_hand_grad(yh, y, a, w, x) / (1 - a),
             "sigmoid-for-its-derivative",
+        ),
+        Mistake(
+            "the hidden factor is computed from ŷ: the hidden sigmoid's derivative is "
+            "a₁(1 - a₁), from the hidden unit's own activation, not ŷ(1 - ŷ)",
+            lambda yh, y, a, w, x: by_hand_grad(yh, y, a, w, x) / (a * (1 - a)) * yh * (1 - yh),
+            "hidden-derivative-from-output",
+        ),
+        Mistake(
+            "σ' written as σ at the output: the output factor should be ŷ(1 - ŷ), not ŷ",
+            lambda yh, y, a, w, x: by_hand_grad(yh, y, a, w, x) / (1 - yh),
+            "output-sigmoid-for-its-derivative",
         ),
         Mistake(
             "the weight W2[0,1] that carries the gradient back to a₁ is missing",
@@ -151,26 +164,26 @@ def _run_shapes(fn: Callable[[], Mapping[str, Any]]) -> dict[str, Array] | None:
             shapes[name] = np.array([int(s) for s in shape], dtype=np.float64)
         except (TypeError, ValueError):
             raise WrongForm(
-                f"{name}: give a shape as a tuple of ints, e.g. (8, 5), or (5,) for a vector"
+                f"{name}: give a shape as a tuple of ints, e.g. (2, 7), or (7,) for a vector"
             ) from None
     return shapes
 
 
 def _shape_reason(name: str, got: Array, want: Array) -> str:
-    """Why the shape ``got`` of ``name`` is wrong, in the chapter's words."""
+    """Why the shape ``got`` of ``name`` is wrong, in the chapter's words, without giving
+    the right shape away."""
     right, shape = tuple(int(v) for v in want), tuple(int(v) for v in got)
     if len(right) == 2 and shape == right[::-1]:
         if name.startswith("d"):
-            why = "transposed: a gradient has the shape of its parameter"
-        elif name.startswith("W"):
-            why = "transposed: W has one row per unit, (n_out, n_in)"
-        else:
-            why = "transposed: one row per example"
-    elif len(shape) != len(right):
-        why = "a bias has one entry per unit" if name.startswith(("b", "db")) else "wrong rank"
-    else:
-        why = "wrong size"
-    return f"should be {right}, not {shape} ({why})"
+            return f"{shape} is transposed: a gradient has the shape of its parameter"
+        if name.startswith("W"):
+            return f"{shape} is transposed: W has one row per unit, (n_out, n_in)"
+        return f"{shape} is transposed: one row per example"
+    if name.startswith(("b", "db")):
+        return f"not {shape}: a bias and its gradient have one entry per unit, (n_units,)"
+    if name.startswith(("W", "dW")):
+        return f"not {shape}: W has one row per unit of its layer and one column per input"
+    return f"not {shape}: one row per example, one column per unit of its layer"
 
 
 SHAPES = Check(
@@ -239,6 +252,11 @@ OUTPUT_DELTA = Check(
             "pre-activation z (it computes 1 - tanh(z)²); pass Z2, or write 1 - Y_hat**2",
             lambda Yh, Y, Z: _dL_dY_hat(Yh, Y) * tanh_grad(Yh),
             "tanh-grad-of-activation",
+        ),
+        Mistake(
+            "the square is missing: tanh'(Z2) = 1 - Ŷ², not 1 - Ŷ",
+            lambda Yh, Y, Z: _dL_dY_hat(Yh, Y) * (1 - Yh),
+            "tanh-derivative-unsquared",
         ),
         Mistake(
             "the sigmoid's derivative Ŷ(1 - Ŷ) belongs to a sigmoid output; this one is tanh",
@@ -313,6 +331,17 @@ HIDDEN_DELTA = Check(
             "tanh-grad-of-activation",
         ),
         Mistake(
+            "the square is missing: tanh'(Z1) = 1 - tanh(Z1)², not 1 - tanh(Z1)",
+            lambda D, W, Z: (D @ W) * (1 - np.tanh(Z)),
+            "tanh-derivative-unsquared",
+        ),
+        Mistake(
+            "A1(1 - A1) is the sigmoid's pattern; this hidden layer is tanh, whose derivative "
+            "is 1 - A1² with A1 = tanh(Z1)",
+            lambda D, W, Z: (D @ W) * np.tanh(Z) * (1 - np.tanh(Z)),
+            "sigmoid-pattern-for-tanh",
+        ),
+        Mistake(
             "the sigmoid's derivative is used, but this hidden layer is tanh",
             lambda D, W, Z: (D @ W) * sigmoid_grad(Z),
             "sigmoid-derivative-for-tanh",
@@ -363,7 +392,7 @@ LAYER_GRADS = Check(
     _cases(3, [((5, 2), (5, 3)), ((4, 3), (4, 3))]),
     (
         Mistake(
-            "dW is transposed: dW[j, k] = Σ_i Delta[i, j] A_prev[i, k], which is "
+            "dW is transposed: dW[j, m] = Σ_i Delta[i, j] A_prev[i, m], which is "
             "Delta.T @ A_prev, of shape (n_out, n_in), the shape of W. When W is square the "
             "other order runs too, and is wrong",
             lambda D, A: (A.T @ D, D.sum(axis=0)),
@@ -410,7 +439,7 @@ LAYER_GRADS = Check(
 
 def check_layer_gradients(fn: Callable[[Array, Array], tuple[Array, Array]]) -> Feedback:
     r"""Check ``fn(delta, A_prev) -> (dW, db)``, ``delta`` (n, n_out), ``A_prev``
-    (n, n_in): :math:`dW_{jk} = \sum_i \Delta_{ij} A_{ik}`, i.e. ``delta.T @ A_prev``
+    (n, n_in): :math:`dW_{jm} = \sum_i \Delta_{ij} A_{im}`, i.e. ``delta.T @ A_prev``
     (n_out, n_in), and :math:`db_j = \sum_i \Delta_{ij}` (n_out,)."""
     return LAYER_GRADS.run(fn)
 
@@ -423,6 +452,8 @@ def _tanh_linear_backward(
     hidden_grad: Callable[[Array], Array] = tanh_grad,
     output_grad: Callable[[Array], Array] | None = None,
     N: int | None = None,
+    hidden_input: str = "Z1",
+    w2_input: str = "A1",
 ) -> dict[str, Array]:
     """The tanh-hidden, linear-output backward pass; the keyword arguments build the
     typical wrong versions (a derivative where none belongs, the wrong one, 1/n)."""
@@ -432,8 +463,14 @@ def _tanh_linear_backward(
     D2 = 2 * (Y_hat - Y) / (Y.size if N is None else N)  # dL/dZ2 = dL/dY_hat
     if output_grad is not None:
         D2 = D2 * output_grad(Y_hat)
-    D1 = (D2 @ params["W2"]) * hidden_grad(Z1)  # dL/dZ1 = (Delta2 W2) * f'(Z1)
-    return {"W1": D1.T @ X, "b1": D1.sum(axis=0), "W2": D2.T @ A1, "b2": D2.sum(axis=0)}
+    at = {"Z1": Z1, "A1": A1}
+    D1 = (D2 @ params["W2"]) * hidden_grad(at[hidden_input])  # dL/dZ1 = (Delta2 W2) * f'(Z1)
+    return {
+        "W1": D1.T @ X,
+        "b1": D1.sum(axis=0),
+        "W2": D2.T @ at[w2_input],
+        "b2": D2.sum(axis=0),
+    }
 
 
 def tanh_linear_gradients(params: Mapping[str, Array], X: Array, Y: Array) -> dict[str, Array]:
@@ -469,9 +506,45 @@ BACKWARD = Check(
     (
         Mistake(
             "the output is linear, Ŷ = Z2, so its derivative is 1: Delta2 = 2(Ŷ - Y)/N with "
-            "no tanh' or σ' factor",
+            "no tanh' factor",
             _wrong_backward(output_grad=tanh_grad),
             "output-derivative-on-linear-output",
+        ),
+        Mistake(
+            "the output is linear, Ŷ = Z2, so its derivative is 1: Delta2 = 2(Ŷ - Y)/N with "
+            "no 1 - Ŷ² factor (that is tanh's derivative)",
+            _wrong_backward(output_grad=lambda Yh: 1 - Yh**2),
+            "tanh-derivative-on-linear-output",
+        ),
+        Mistake(
+            "the output is linear, Ŷ = Z2, so its derivative is 1: Delta2 = 2(Ŷ - Y)/N with "
+            "no Ŷ(1 - Ŷ) factor (that is the sigmoid's derivative)",
+            _wrong_backward(output_grad=lambda Yh: Yh * (1 - Yh)),
+            "sigmoid-derivative-on-linear-output",
+        ),
+        Mistake(
+            "the hidden activation's derivative is missing: Delta1 = (Delta2 @ W2) ⊙ tanh'(Z1), "
+            "with tanh'(Z1) = 1 - A1²",
+            _wrong_backward(hidden_grad=np.ones_like),
+            "missing-hidden-derivative",
+        ),
+        Mistake(
+            "tanh' is taken at the wrong argument: 1 - Z1² is not tanh'(Z1); it is "
+            "1 - tanh(Z1)² = 1 - A1²",
+            _wrong_backward(hidden_grad=lambda Z: 1 - Z**2),
+            "tanh-derivative-of-preactivation",
+        ),
+        Mistake(
+            "tanh_grad(A1) takes the derivative at the activation: tanh_grad expects the "
+            "pre-activation Z1 (it computes 1 - tanh(Z1)²); pass Z1, or write 1 - A1**2",
+            _wrong_backward(hidden_grad=tanh_grad, hidden_input="A1"),
+            "tanh-grad-of-activation",
+        ),
+        Mistake(
+            "dW2 uses Z1: the weight W2 multiplies the hidden activations A1 = tanh(Z1), so "
+            "dW2 = Delta2.T @ A1",
+            _wrong_backward(w2_input="Z1"),
+            "dW2-from-preactivation",
         ),
         Mistake(
             "the hidden layer is tanh: its derivative is tanh'(Z1) = 1 - tanh(Z1)², not the "
@@ -488,6 +561,12 @@ BACKWARD = Check(
             "divided by the number of rows n instead of the number of entries N = n·n_out",
             lambda params, X, Y: _tanh_linear_backward(params, X, Y, N=len(X)),
             "rows-not-entries",
+        ),
+        Mistake(
+            "the 1/N of the mean is missing: 2(Ŷ - Y) is the gradient of the sum; the book's "
+            "loss is the mean over the N = n·n_out entries",
+            lambda params, X, Y: _tanh_linear_backward(params, X, Y, N=1),
+            "sum-not-mean",
         ),
     ),
     "your backward",
@@ -572,6 +651,18 @@ MACS = Check(
             "values first, so it costs a forward pass plus the backward products",
             _macs_with(reverse=lambda r, s, n: r["reverse"] - r["forward"]),
             "reverse-without-forward",
+        ),
+        Mistake(
+            "P counts every parameter, the biases too: P = Σ (n_in·n_out + n_out); a bias "
+            "is nudged like a weight",
+            _macs_with(
+                **{
+                    "central differences": lambda r, s, n: (
+                        2 * sum(a * b for a, b in itertools.pairwise(s)) * r["forward"]
+                    )
+                }
+            ),
+            "P-without-biases",
         ),
         Mistake(
             "a central difference takes two forward passes per parameter, 2P in all, not P",

@@ -18,7 +18,7 @@ from itertools import product
 import numpy as np
 
 from bpcourse.exercises.feedback import Check, Feedback, Mistake, WrongForm
-from bpkit.engine import Value
+from bpkit.engine import LOCAL_DERIVATIVES, Value
 
 Fn = Callable[..., object]
 
@@ -65,6 +65,8 @@ _TANH_SLIPS = {
     "not tanh(z)",
     "preact": "tanh' is evaluated at the wrong argument in {d}: 1 - z² of the pre-activation "
     "z = {z}; it is 1 - tanh(z)² = 1 - {a}²",
+    "unsquared": "the square is missing in {d}: tanh' is 1 - {a}², not 1 - {a}",
+    "sigmoid": "{d} uses the sigmoid's pattern {a}(1 - {a}); tanh's derivative is 1 - {a}²",
 }
 _BOTH_LAYERS = {
     "missing": "both tanh derivatives are missing: each layer contributes its activation's "
@@ -72,11 +74,20 @@ _BOTH_LAYERS = {
     "tanh": "tanh' is written as tanh: the derivative of tanh(z) is 1 - tanh(z)², not tanh(z)",
     "preact": "tanh' is evaluated at the wrong argument in both layers: 1 - z² of the "
     "pre-activation z; it is 1 - tanh(z)²",
+    "unsquared": "the square is missing in both tanh derivatives: tanh' is 1 - a², not 1 - a",
+    "sigmoid": "both layers use the sigmoid's pattern a(1 - a); tanh's derivative is 1 - a²",
 }
 
 
 def _tanh_factor(slip: str, a: float, z: float) -> float:
-    return {"right": 1.0 - a * a, "missing": 1.0, "tanh": a, "preact": 1.0 - z * z}[slip]
+    return {
+        "right": 1.0 - a * a,
+        "missing": 1.0,
+        "tanh": a,
+        "preact": 1.0 - z * z,
+        "unsquared": 1.0 - a,
+        "sigmoid": a * (1.0 - a),
+    }[slip]
 
 
 def _chain_variant(slip1: str, slip2: str) -> Fn:
@@ -145,6 +156,33 @@ def _three_layer_mistakes() -> list[Mistake]:
             "the factor dŷ/da⁽²⁾ = w⁽³⁾ is missing",
             variant(**{"dy_hat/da2": lambda f, p: 1.0}),
             "missing-w3",
+        ),
+        Mistake(
+            "the first factor, ∂L/∂ŷ = 2(ŷ - y), is missing: the chain starts at the loss",
+            variant(**{"dL/dy_hat": lambda f, p: 1.0}),
+            "missing-loss-factor",
+        ),
+        Mistake(
+            "da⁽¹⁾/dw⁽¹⁾ has w⁽¹⁾ where x belongs: the derivative of w⁽¹⁾x with respect to "
+            "w⁽¹⁾ is x",
+            variant(**{"da1/dw1": lambda f, p: (1.0 - f["a1"] ** 2) * p["w1"]}),
+            "w1-for-x",
+        ),
+        Mistake(
+            "da⁽²⁾/da⁽¹⁾ has a⁽¹⁾ where w⁽²⁾ belongs: the derivative of w⁽²⁾a⁽¹⁾ with "
+            "respect to a⁽¹⁾ is w⁽²⁾ (a⁽¹⁾ is its derivative with respect to w⁽²⁾)",
+            variant(**{"da2/da1": lambda f, p: (1.0 - f["a2"] ** 2) * f["a1"]}),
+            "a1-for-w2",
+        ),
+        Mistake(
+            "this is ∂L/∂w⁽³⁾ = 2(ŷ - y)·a⁽²⁾; the exercise asks for ∂L/∂w⁽¹⁾, the whole "
+            "chain back to the first weight",
+            lambda w1, w2, w3, x, y: (
+                2
+                * (chain_forward(w1, w2, w3, x, y)["y_hat"] - y)
+                * chain_forward(w1, w2, w3, x, y)["a2"]
+            ),
+            "gradient-of-w3",
         ),
         Mistake(
             "the sign is flipped: dL/dŷ is 2(ŷ - y), not 2(y - ŷ)",
@@ -268,7 +306,17 @@ def _run_sin(fn: Callable[[Value], Value], u0: float) -> tuple[float, float] | N
             "backward() never reaches `u`"
         )
     loss = s * 3.0 + u
-    loss.backward()
+    try:
+        loss.backward()
+    except ValueError:
+        if s._op in LOCAL_DERIVATIVES:  # the table knows the op: the error is the learner's
+            raise
+        raise WrongForm(
+            "the new Value has no `_backward` of its own, so backward() does not know how to "
+            "pass the gradient through sin. Attach the function itself, "
+            "`out._backward = _backward`, without parentheses: `out._backward = _backward()` "
+            "runs it once, now, and stores what it returns (None)"
+        ) from None
     return s.data, u.grad
 
 

@@ -235,13 +235,13 @@ THRESHOLD_HESSIANS = (
 )
 
 
-def stability_threshold(A: np.ndarray) -> float:
-    r"""Reference: :math:`2/\lambda_{\max}(A)` for a symmetric positive-definite ``A``."""
-    return float(2 / np.linalg.eigvalsh(A)[-1])
+def stability_threshold(H: np.ndarray) -> float:
+    r"""Reference: :math:`2/\lambda_{\max}(H)` for a symmetric positive-definite Hessian ``H``."""
+    return float(2 / np.linalg.eigvalsh(H)[-1])
 
 
-def _lmax(A: np.ndarray) -> float:
-    return float(np.linalg.eigvalsh(A)[-1])
+def _lmax(H: np.ndarray) -> float:
+    return float(np.linalg.eigvalsh(H)[-1])
 
 
 THRESHOLD = Check(
@@ -252,48 +252,60 @@ THRESHOLD = Check(
         Mistake(
             "you used the smallest eigenvalue: the steepest direction (the largest "
             "eigenvalue) is the one that blows up first, so the threshold is 2/λmax",
-            lambda A: 2 / np.linalg.eigvalsh(A)[0],
+            lambda H: 2 / np.linalg.eigvalsh(H)[0],
             "smallest-eigenvalue",
         ),
         Mistake(
             "off by a constant factor: 1/λmax is where the iterates start to oscillate; "
             "they diverge only above 2/λmax",
-            lambda A: 1 / _lmax(A),
+            lambda H: 1 / _lmax(H),
             "one-over-lmax",
         ),
         Mistake(
             "upside down: the threshold is 2 divided by λmax, a small number",
-            lambda A: _lmax(A) / 2,
+            lambda H: _lmax(H) / 2,
             "upside-down",
         ),
         Mistake(
             "upside down and doubled: the threshold is 2 divided by λmax, not 2·λmax",
-            lambda A: 2 * _lmax(A),
+            lambda H: 2 * _lmax(H),
             "two-times-lmax",
         ),
         Mistake(
             "you used the largest diagonal entry; the off-diagonal entries change the "
             "curvature too: take the largest eigenvalue (np.linalg.eigvalsh)",
-            lambda A: 2 / np.max(np.diag(A)),
+            lambda H: 2 / np.max(np.diag(H)),
             "largest-diagonal",
         ),
         Mistake(
-            "you used the Frobenius norm of A (np.linalg.norm(A)), which is larger than "
-            "λmax whenever A has more than one nonzero eigenvalue: take the largest "
-            "eigenvalue itself (np.linalg.eigvalsh(A)[-1])",
-            lambda A: 2 / np.linalg.norm(A),
+            "2/(λmin + λmax) is the best single learning rate (the fastest for the slowest "
+            "direction), not the threshold: the run still converges up to 2/λmax",
+            lambda H: 2 / (np.linalg.eigvalsh(H)[0] + _lmax(H)),
+            "best-rate-not-threshold",
+        ),
+        Mistake(
+            "you used the trace of H, the sum of all its eigenvalues, which is larger than "
+            "λmax: take the largest eigenvalue itself (np.linalg.eigvalsh(H)[-1])",
+            lambda H: 2 / np.trace(H),
+            "trace",
+        ),
+        Mistake(
+            "you used the Frobenius norm of H (np.linalg.norm(H)), which is larger than "
+            "λmax whenever H has more than one nonzero eigenvalue: take the largest "
+            "eigenvalue itself (np.linalg.eigvalsh(H)[-1])",
+            lambda H: 2 / np.linalg.norm(H),
             "frobenius-norm",
         ),
     ),
     "your threshold",
-    show=lambda A: f"A = {np.round(A, 3).tolist()}",
+    show=lambda H: f"H = {np.round(H, 3).tolist()}",
     passed_message="2/λmax: the steepest direction sets the limit.",
 )
 
 
 def check_stability_threshold(fn: Callable[[np.ndarray], Any]) -> Feedback:
-    r"""``fn(A)`` should return the stability threshold :math:`2/\lambda_{\max}(A)` of gradient
-    descent on a quadratic with symmetric positive-definite Hessian ``A``."""
+    r"""``fn(H)`` should return the stability threshold :math:`2/\lambda_{\max}(H)` of gradient
+    descent on a quadratic with symmetric positive-definite Hessian ``H``."""
     return THRESHOLD.run(fn)
 
 
@@ -308,9 +320,13 @@ def _factor(lr: float, lam: float) -> float:
     return 1 - lr * lam
 
 
-_DISTANCE_FORMULA = (
-    "Each step multiplies the error by the same factor 1 - ηλ, so after t steps "
-    "|x_t - x*| = |1 - ηλ|^t · |x_0 - x*|."
+_DISTANCE_HINT = (
+    "Find the factor by which one step multiplies the error x_t - x* (from f'(x) and the "
+    "update rule), then apply it t times."
+)
+_NEGATIVE = (
+    "A distance cannot be negative: with x_0 on the other side of x*, or a negative factor "
+    "1 - ηλ, the error x_t - x* is negative, so take its absolute value"
 )
 
 DISTANCE = Check(
@@ -345,6 +361,16 @@ DISTANCE = Check(
             "no-absolute-value",
         ),
         Mistake(
+            _NEGATIVE + " (you returned x_t - x* itself)",
+            lambda lr, lam, x0, xs, t: _factor(lr, lam) ** t * (x0 - xs),
+            "signed-error",
+        ),
+        Mistake(
+            _NEGATIVE + " (of x_0 - x* as well as of the factor)",
+            lambda lr, lam, x0, xs, t: abs(_factor(lr, lam)) ** t * (x0 - xs),
+            "start-not-absolute",
+        ),
+        Mistake(
             "off by one step: x_t has been multiplied by the factor t times, starting from x_0",
             lambda lr, lam, x0, xs, t: abs(_factor(lr, lam)) ** (t - 1) * abs(x0 - xs),
             "one-step-short",
@@ -359,7 +385,12 @@ DISTANCE = Check(
     show=lambda lr, lam, x0, x_star, t: (
         f"lr = {lr:g}, λ = {lam:g}, x0 = {x0:g}, x* = {x_star:g} and t = {t}"
     ),
-    hints={"factor": _DISTANCE_FORMULA, "scaled": _DISTANCE_FORMULA, "other": _DISTANCE_FORMULA},
+    hints={
+        "factor": _DISTANCE_HINT,
+        "scaled": _DISTANCE_HINT,
+        "other": _DISTANCE_HINT,
+        "sign": _NEGATIVE + ".",
+    },
     passed_message="the error shrinks by the same factor |1 - ηλ| at every step.",
 )
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from bpcourse.exercises.feedback import Check, Feedback, Mistake
+from bpcourse.exercises.feedback import Check, Feedback, Mistake, failed
 from bpkit.activations import sigmoid
 
 Array = NDArray[np.float64]
@@ -150,6 +150,12 @@ BCE = Check(
             lambda p, y: -(_bce_terms(p, y)[0] + _bce_terms(p, y)[1]),
             "per-example",
         ),
+        Mistake(
+            "you took the base-10 logarithm (np.log10): the loss uses the natural log, np.log "
+            "(so the gradient (p - y)/(p(1 - p)) has no 1/ln 10 in it)",
+            lambda p, y: bce(p, y) / np.log(10),
+            "log10",
+        ),
     ),
     "your loss",
 )
@@ -264,6 +270,9 @@ LOGSUMEXP = Check(
         (np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0]]),),
         (np.array([[1000.0, 1001.0, 999.0], [-2.0, 0.5, 1.0]]),),
         (np.array([[-1000.0, -999.0, -1001.0], [1000.0, 998.0, 1000.0]]),),
+        # a row whose spread (2000) is more than exp can take (709.78): only the row's
+        # maximum is a safe shift; its minimum or its mean still overflows
+        (np.array([[-1000.0, 0.0, 1000.0], [3.0, -1.0, 0.5]]),),
     ),
     (
         Mistake(
@@ -302,15 +311,57 @@ LOGSUMEXP = Check(
             lambda z: np.max(z, axis=1),
             "max-only",
         ),
+        Mistake(
+            "you shifted each row by a number below its maximum (its minimum, or its mean?): "
+            "the entries above it stay positive, and a row with a large spread (-1000 to 1000) "
+            "still overflows; shift by the row's maximum, so that every exponent is at most 0",
+            lambda z: _row_shift(z, np.min(z, axis=1, keepdims=True)),
+            "shift-not-max",
+        ),
     ),
     "your log-sum-exp",
 )
 
 
+def _row_shift(z: Array, m: Array) -> Array:
+    return m[:, 0] + np.log(np.sum(np.exp(z - m), axis=1))
+
+
+_LIBRARY_LOGSUMEXP = (
+    "the exercise asks you to write log-sum-exp yourself: your function calls a library's "
+    "`logsumexp`. Subtract each row's maximum m, exponentiate, sum, take the log, add m back"
+)
+
+
+def _calls_a_library_logsumexp(fn: Callable[..., object]) -> bool:
+    """Whether the source of ``fn`` calls something named ``logsumexp`` (``bpkit.logsumexp``,
+    ``scipy.special.logsumexp``, ...). A function without source (built in a string) is
+    not judged."""
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            f = node.func
+            name = f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", "")
+            if name == "logsumexp":
+                return True
+    return False
+
+
 def check_logsumexp(fn: Callable[[Array], Array]) -> Feedback:
     r"""Check ``fn(z)`` :math:`= \log\sum_j e^{z_{ij}}` for each row of a 2-D ``z``
-    (shape ``(n,)``), finite even when the logits are around ±1000."""
-    return LOGSUMEXP.run(fn)
+    (shape ``(n,)``), finite even when the logits are around ±1000, written without a
+    library's ``logsumexp``."""
+    fb = LOGSUMEXP.run(fn)
+    if fb.passed and _calls_a_library_logsumexp(fn):
+        return failed(LOGSUMEXP.exercise, _LIBRARY_LOGSUMEXP, "library-logsumexp")
+    return fb
 
 
 # ---------------------------------------------------------------- ex-loss-reduction-lr

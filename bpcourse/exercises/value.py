@@ -10,10 +10,13 @@ against the classic mistakes, so that the message names the mistake:
 * the gradient arriving from above (``out.grad``) left out of the chain rule;
 * a product's local derivative taken as the node's own value (multiply *swaps*);
 * tanh' written as tanh, or evaluated at the input instead of the output;
-* a topological order that repeats shared nodes, puts a node before its parents, or is
-  built by recursion (which a deep graph turns into a ``RecursionError``);
-* a backward pass without the seed, in forward order, or without any topological order
-  (calling ``_backward`` recursively from the output).
+* ``out._backward = _backward()`` (the function called, not attached);
+* a topological order that repeats shared nodes, puts a node before its parents (a
+  breadth-first walk reversed does, on a graph where a node is reached along paths of
+  different lengths), or is built by recursion (which a deep graph turns into a
+  ``RecursionError``);
+* a backward pass without the seed, in forward order, in reversed breadth-first order, or
+  without any topological order (calling ``_backward`` recursively from the output).
 """
 
 from __future__ import annotations
@@ -127,6 +130,19 @@ def shared_graph() -> tuple[Node, dict[str, Node]]:
     return f, {"w": w, "x": x, "w·x": wx, "f": f}
 
 
+def diamond_graph() -> tuple[Node, dict[str, Node]]:
+    """f = t + t·w with t = tanh(x): t reaches f directly and through t·w, along paths of
+    different lengths, so an order by distance from the output puts t·w after t's use."""
+    x, w = _leaf(0.7, "x"), _leaf(-1.5, "w")
+    t = tanh(x)
+    t.label = "t"
+    tw = mul(t, w)
+    tw.label = "t·w"
+    f = add(t, tw)
+    f.label = "f"
+    return f, {"x": x, "w": w, "t": t, "t·w": tw, "f": f}
+
+
 def neuron_graph() -> tuple[Node, dict[str, Node]]:
     """L = (tanh(w x + b) - y)^2, written with +, * and tanh only."""
     w, x, b, y = _leaf(-0.5, "w"), _leaf(2.0, "x"), _leaf(0.3, "b"), _leaf(0.5, "y")
@@ -137,6 +153,24 @@ def neuron_graph() -> tuple[Node, dict[str, Node]]:
     L = mul(r, r)  # r used twice
     L.label = "L"
     return L, {"w": w, "x": x, "b": b, "y": y, "L": L}
+
+
+def breadth_first_reversed(root: Node) -> list[Node]:
+    """A plausible wrong order: breadth-first from the output, reversed. It lists every node
+    once, and on a tree or on w·x + x every node comes after its parents; on the diamond
+    graph t·w comes before its parent t."""
+    order, seen, queue = [root], {id(root)}, [root]
+    while queue:
+        node = queue.pop(0)
+        for p in node._parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                order.append(p)
+                queue.append(p)
+    return order[::-1]
+
+
+GRAPHS = (shared_graph, diamond_graph, neuron_graph)
 
 
 def deep_chain(depth: int = DEEP) -> tuple[Node, Node]:
@@ -212,6 +246,20 @@ def _check_node(exercise: str, out: Any, operands: Iterable[Node], value: float)
     return None
 
 
+def _not_a_function(exercise: str, out: Any) -> Feedback | None:
+    """``out._backward = _backward()`` stores what the call returned (None), not the
+    function: say so instead of crashing when the checker calls it."""
+    if callable(getattr(out, "_backward", None)):
+        return None
+    return failed(
+        exercise,
+        f"out._backward is {type(out._backward).__name__}, not a function: attach the "
+        "function itself, `out._backward = _backward` (no parentheses); `_backward()` "
+        "runs it once, now, and stores what it returns",
+        "backward-called-not-attached",
+    )
+
+
 def _run_backward(out: Any, upstream: float) -> None:
     out.grad = upstream
     out._backward()
@@ -226,34 +274,39 @@ def check_add(fn: Callable[[Any, Any], Any]) -> Feedback:
     early, out = _call(ex, fn, a, b)
     if early:
         return early
-    problem = _check_node(ex, out, (a, b), -1.0)
+    problem = _check_node(ex, out, (a, b), -1.0) or _not_a_function(ex, out)
     if problem:
         return problem
     a.grad = 0.25  # as if another path had already reached a
-    _run_backward(out, 0.5)
-    if a.grad == 0.25 and b.grad == 0.0:
+    g = 0.3  # the gradient arriving from above: not 1, not 0.5, so slips differ
+    _run_backward(out, g)
+    ga, gb = a.grad - 0.25, b.grad  # what each operand received
+    if ga == 0 and gb == 0:
         return failed(
             ex,
             "out._backward does nothing: define a function _backward inside my_add and "
             "assign it with out._backward = _backward",
         )
-    if _close(a.grad, 1.25) or _close(b.grad, 1.0):
-        return failed(
-            ex,
-            "the gradient arriving from above is not used: the chain rule multiplies the local "
-            "derivative (1 for +) by out.grad, so each operand gets out.grad",
-        )
-    if _close(a.grad, 0.5):
+    if _close(a.grad, g) and _close(gb, g):
         return failed(
             ex,
             "`u.grad = ...` overwrote the gradient that another path had already put there: "
             "accumulate with `u.grad += out.grad` (a node used twice sums both paths)",
         )
-    if not (_close(a.grad, 0.75) and _close(b.grad, 0.5)):
+    named = {
+        (1.0, 1.0): "the gradient arriving from above is not used: the chain rule multiplies "
+        "the local derivative (1 for +) by out.grad, so each operand gets out.grad",
+        (-3.0 * g, 2.0 * g): "that is the product's rule (each operand gets the other's "
+        "value): the local derivative of + is 1, so each operand gets exactly out.grad",
+    }
+    for (wa, wb), message in named.items():
+        if _close(ga, wa) and _close(gb, wb):
+            return failed(ex, message)
+    if not (_close(ga, g) and _close(gb, g)):
         return failed(
             ex,
-            f"with out.grad = 0.5 the operands should each receive 0.5 (add distributes); "
-            f"got u: +{a.grad - 0.25:.4g}, v: +{b.grad:.4g}",
+            f"the local derivative of + is 1: each operand gets exactly out.grad ({g} here), "
+            f"added to its grad; got u: +{ga:.4g}, v: +{gb:.4g}",
         )
     x = Node(1.5)  # x + x: the same node in both slots
     early, twice = _call(ex, fn, x, x)
@@ -278,7 +331,7 @@ def check_mul(fn: Callable[[Any, Any], Any]) -> Feedback:
     early, out = _call(ex, fn, a, b)
     if early:
         return early
-    problem = _check_node(ex, out, (a, b), -6.0)
+    problem = _check_node(ex, out, (a, b), -6.0) or _not_a_function(ex, out)
     if problem:
         return problem
     a.grad = 0.25
@@ -339,7 +392,7 @@ def check_tanh(fn: Callable[[Any], Any]) -> Feedback:
     if early:
         return early
     t = math.tanh(a0)
-    problem = _check_node(ex, out, (a,), t)
+    problem = _check_node(ex, out, (a,), t) or _not_a_function(ex, out)
     if problem:
         return problem
     a.grad = 0.25
@@ -360,6 +413,10 @@ def check_tanh(fn: Callable[[Any], Any]) -> Feedback:
         "1 - out.data²": (1 - a0 * a0) * 0.5,
         "the gradient arriving from above is not used: multiply by out.grad": 1 - t * t,
         "the sign is flipped: tanh' = 1 - tanh² is positive": -right,
+        "the square is missing: tanh' = 1 - tanh(u)², not 1 - tanh(u)": (1 - t) * 0.5,
+        "tanh(1 - tanh) is the sigmoid's pattern σ(1 - σ); tanh's derivative is 1 - tanh²": (
+            t * (1 - t) * 0.5
+        ),
     }
     for message, value in wrong.items():
         if _close(g, value):
@@ -376,7 +433,7 @@ def check_topological_order(fn: Callable[[Any], Any]) -> Feedback:
     """``fn(root)`` returns every node of the graph once, each after all of its parents
     (the root last), without recursion."""
     ex = "ex-value-topo"
-    for build in (shared_graph, neuron_graph):
+    for build in GRAPHS:
         root, _ = build()
         early, got = _call(ex, fn, root)
         if early:
@@ -401,6 +458,15 @@ def check_topological_order(fn: Callable[[Any], Any]) -> Feedback:
         if len(got) != len(everything):
             return failed(ex, "your list holds objects that are not nodes of this graph")
         position = {id(n): i for i, n in enumerate(got)}
+        if [id(n) for n in breadth_first_reversed(root)] == ids and build is diamond_graph:
+            return failed(
+                ex,
+                "on f = t + t·w (t = tanh(x)) your order puts t·w before t, which it is "
+                "computed from: a breadth-first walk from the output, reversed, orders nodes "
+                "by their distance from the output, and t is both one and two steps away. "
+                "Walk depth-first and append a node only after all of its parents",
+                "breadth-first-reversed",
+            )
         if got[0] is root:
             return failed(
                 ex,
@@ -441,6 +507,12 @@ def _recursive_from_root(root: Node) -> None:
         stack.extend(reversed(node._parents))
 
 
+def _breadth_first_backward(root: Node) -> None:
+    root.grad = 1.0
+    for node in reversed(breadth_first_reversed(root)):
+        node._backward()
+
+
 def _unseeded(root: Node) -> None:
     for node in reversed(topological_order(root)):
         node._backward()
@@ -450,7 +522,7 @@ def check_backward(fn: Callable[[Any], Any]) -> Feedback:
     """``fn(root)`` fills every node's ``grad`` with d(root)/d(node): seed the root with 1,
     then call ``_backward`` of every node in reverse topological order."""
     ex = "ex-value-backward"
-    for build in (shared_graph, neuron_graph):
+    for build in GRAPHS:
         root, named = build()
         early, _ = _call(ex, fn, root, returns=False)
         if early:
@@ -472,6 +544,10 @@ def check_backward(fn: Callable[[Any], Any]) -> Feedback:
             "sort the nodes topologically and call each _backward once, in reverse": (
                 _recursive_from_root
             ),
+            "your order runs a node before every node that uses it has run: on f = t + t·w "
+            "(t = tanh(x)), t passed its gradient on before t·w had added its share (a "
+            "breadth-first order reversed does this); use a topological order, every node "
+            "after its parents, walked in reverse": _breadth_first_backward,
         }
         for message, variant in variants.items():
             v_root, v_named = build()
@@ -500,28 +576,46 @@ def neuron_with(
     return mul_fn(r, r), {"w": w, "x": x, "b": b, "y": y}
 
 
+def fork_with(
+    add_fn: Callable, mul_fn: Callable, tanh_fn: Callable, make: Callable[[float], Any]
+) -> tuple[Any, dict[str, Any]]:
+    """f = (t + t·w)·t with t = tanh(x), built with the given operations: t is used three
+    times, at three distances from f, and the product at the top runs before the sum, so
+    an order by distance or a ``=`` in any step gives a wrong x.grad."""
+    x, w = make(0.7), make(-1.5)
+    t = tanh_fn(x)
+    return mul_fn(add_fn(t, mul_fn(t, w)), t), {"x": x, "w": w}
+
+
 def check_engine(
     my_add: Callable, my_mul: Callable, my_tanh: Callable, my_backward: Callable
 ) -> Feedback:
-    """Your four functions against ``bpkit.Value`` on the neuron: the same loss and the
-    same gradient for every leaf."""
+    """Your four functions against ``bpkit.Value``: the same loss and the same gradient for
+    every leaf, on the chapter's neuron and on f = (t + t·w)·t, t = tanh(x) (a node reached
+    along paths of different lengths)."""
     ex = "ex-value-backward"
-    early, built = _call(ex, lambda: neuron_with(my_add, my_mul, my_tanh, Node))
-    if early:
-        return early
-    L, leaves = built
-    early, _ = _call(ex, my_backward, L, returns=False)
-    if early:
-        return early
-    ref_L, ref = neuron_with(
-        lambda a, b: a + b, lambda a, b: a * b, lambda a: a.tanh(), lambda v: Value(v)
-    )
-    ref_L.backward()
-    if not _close(L.data, ref_L.data):
-        return failed(ex, f"your loss is {L.data:.6g}, bpkit.Value's is {ref_L.data:.6g}")
-    diffs = [k for k in ref if not _close(leaves[k].grad, ref[k].grad)]
-    if diffs:
-        shown = ", ".join(f"{k}: {leaves[k].grad:.6g} vs {ref[k].grad:.6g}" for k in diffs)
-        return failed(ex, f"your gradients differ from bpkit.Value's for {shown}")
+    results = []
+    for build, name in ((neuron_with, "the neuron"), (fork_with, "f = (t + t·w)·t")):
+        early, built = _call(ex, lambda build=build: build(my_add, my_mul, my_tanh, Node))
+        if early:
+            return early
+        L, leaves = built
+        early, _ = _call(ex, my_backward, L, returns=False)
+        if early:
+            return early
+        ref_L, ref = build(
+            lambda a, b: a + b, lambda a, b: a * b, lambda a: a.tanh(), lambda v: Value(v)
+        )
+        ref_L.backward()
+        if not _close(L.data, ref_L.data):
+            return failed(
+                ex, f"on {name} your output is {L.data:.6g}, bpkit.Value's is {ref_L.data:.6g}"
+            )
+        diffs = [k for k in ref if not _close(leaves[k].grad, ref[k].grad)]
+        if diffs:
+            shown = ", ".join(f"{k}: {leaves[k].grad:.6g} vs {ref[k].grad:.6g}" for k in diffs)
+            return failed(ex, f"on {name} your gradients differ from bpkit.Value's for {shown}")
+        results.append((ref_L, ref))
+    ref_L, ref = results[0]
     shown = ", ".join(f"dL/d{k} = {ref[k].grad:.6g}" for k in ref)
     return passed(ex, f"your engine agrees with bpkit.Value: L = {ref_L.data:.6g}, {shown}.")

@@ -73,6 +73,13 @@ def test_eval_conversion_moves_values_into_names(tmp_path) -> None:
     assert report.left == ["{ref} to ex-other: reads as its label in JupyterLab"]
 
 
+def test_chapter_links_find_a_title_after_the_numbering_cell(tmp_path) -> None:
+    """book/convert_exercises.py puts a numbering front-matter cell before the title."""
+    nb = _nb('md:---\nnumbering:\n  enumerator: "2.%s"\n---', "md:(chapter-gd)=\n# Descent")
+    (tmp_path / "02_gd.ipynb").write_text(nbformat.writes(nb))
+    assert conventions._chapter_links(tmp_path) == {"chapter-gd": ("02_gd.ipynb", "Descent")}
+
+
 def test_eval_conversion_leaves_what_it_cannot_move_and_says_why(tmp_path) -> None:
     nb = _nb(
         "md:Early: {glue:text}`late:.1f`.",

@@ -137,7 +137,39 @@ WRONG_ANSWERS = [
     (ex.check_logsumexp, lambda z: _lse(z.T), ["wrong axis"]),
     (ex.check_logsumexp, lambda z: _lse(z)[:, None], ["wrong shape", "(n,)"]),
     (ex.check_logsumexp, lambda z: z.max(axis=1), ["only the row maximum"]),
+    # cold read 1.6: shifting by the row's minimum or mean overflows on a row whose
+    # spread passes 709.78 (the checker has one, [-1000, 0, 1000])
+    (
+        ex.check_logsumexp,
+        lambda z: z.min(axis=1) + np.log(np.exp(z - z.min(axis=1, keepdims=True)).sum(axis=1)),
+        ["below its maximum", "minimum"],
+    ),
+    (
+        ex.check_logsumexp,
+        lambda z: z.mean(axis=1) + np.log(np.exp(z - z.mean(axis=1, keepdims=True)).sum(axis=1)),
+        ["below its maximum", "mean"],
+    ),
+    # cold read 1.7: the base-10 logarithm is named (it was "a constant factor 0.4343")
+    (
+        ex.check_bce,
+        lambda p, y: -np.mean(y * np.log10(p) + (1 - y) * np.log10(1 - p)),
+        ["base-10", "natural log"],
+    ),
 ]
+
+
+def _library_logsumexp(z):
+    return bpkit.logsumexp(z, axis=1)
+
+
+def test_logsumexp_checker_refuses_the_library_function():
+    """The exercise says "do not call bpkit.logsumexp" (cold read 1.6: it passed)."""
+    assert np.allclose(_library_logsumexp(np.array([[1.0, 2.0]])), np.log(np.e + np.e**2))
+    verdict = ex.check_logsumexp(_library_logsumexp)
+    assert verdict.status == "failed" and verdict.mistake == "library-logsumexp"
+    assert "write log-sum-exp yourself" in verdict.message
+    # a hand-written one still passes, whatever its helper is called
+    ex.check_logsumexp(ex.row_logsumexp).raise_if_failed()
 
 
 @pytest.mark.parametrize(("checker", "wrong", "words"), WRONG_ANSWERS)

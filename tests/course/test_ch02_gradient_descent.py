@@ -333,8 +333,15 @@ def test_line_gradient_checker_names_the_mistake(answer, words):
         ),
         (lambda A: np.linalg.eigvalsh(A)[-1] / 2, "upside down"),
         (lambda A: 2 / np.max(np.diag(A)), "largest diagonal entry"),
-        (lambda A: 2 / np.trace(A), "wrong for A = [[3.0, 2.0], [2.0, 6.0]]"),
+        (lambda A: 2 / np.trace(A), "trace of H"),
+        # the best single rate is not the threshold (cold read 2.5)
+        (
+            lambda H: 2 / (np.linalg.eigvalsh(H)[0] + np.linalg.eigvalsh(H)[-1]),
+            "best single learning rate",
+        ),
         (lambda A: np.linalg.eigvalsh(A), "wrong shape"),
+        # the exercise's matrix is H, and the messages call it H
+        (lambda H: 0.123, "wrong for H = [[3.0, 2.0], [2.0, 6.0]]"),
     ],
 )
 def test_threshold_checker_names_the_mistake(answer, words):
@@ -375,14 +382,18 @@ def test_distance_after_checker_names_the_mistake():
         "never negative": lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t * abs(x0 - xs),
         "off by one step:": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t - 1) * abs(x0 - xs),
         "the other way": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** (t + 1) * abs(x0 - xs),
-        # no named mistake: the factor, then the formula to compare with
-        "2 times the right answer. Each step multiplies the error by the same factor 1 - ηλ": (
+        # no named mistake: the factor, and a hint that does not give the formula away
+        "2 times the right answer. Find the factor by which one step multiplies the error": (
             lambda lr, lam, x0, xs, t: 2 * abs(1 - lr * lam) ** t * abs(x0 - xs)
         ),
+        # a negative distance (cold read 2.6): the signed error, or |factor| times x0 - x*
+        "A distance cannot be negative": lambda lr, lam, x0, xs, t: (1 - lr * lam) ** t * (x0 - xs),
+        "as well as of the factor": lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** t * (x0 - xs),
     }
     for words, answer in wrong.items():
         verdict = ex.check_distance_after(answer)
         assert verdict.status == "failed" and words in verdict.message, verdict.message
+        assert "|1 - ηλ|^t" not in verdict.message  # the answer is not printed
     assert ex.check_distance_after(lambda *a: None).mistake == "returned-nothing"
 
 

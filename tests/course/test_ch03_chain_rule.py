@@ -376,6 +376,26 @@ def _chain(change):
         (lambda a1, a2, yh, w1, w2, w3, x, y: {"d3": 1.0}, "w⁽³⁾ is missing"),
         (lambda a1, a2, yh, w1, w2, w3, x, y: {"dL": 2 * (y - yh)}, "sign is flipped"),
         (lambda a1, a2, yh, w1, w2, w3, x, y: {"dL": yh - y}, "no ½ in front"),
+        # cold read 3.7: slips that got only a generic message
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"dL": 1.0}, "∂L/∂ŷ = 2(ŷ - y), is missing"),
+        (
+            lambda a1, a2, yh, w1, w2, w3, x, y: {"d1": (1 - a1) * x, "d2": (1 - a2) * w2},
+            "the square is missing in both",
+        ),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d2": (1 - a2) * w2}, "the square is missing in"),
+        (
+            lambda a1, a2, yh, w1, w2, w3, x, y: {
+                "d1": a1 * (1 - a1) * x,
+                "d2": a2 * (1 - a2) * w2,
+            },
+            "sigmoid's pattern",
+        ),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d1": (1 - a1**2) * w1}, "w⁽¹⁾ where x belongs"),
+        (lambda a1, a2, yh, w1, w2, w3, x, y: {"d2": (1 - a2**2) * a1}, "a⁽¹⁾ where w⁽²⁾"),
+        (
+            lambda a1, a2, yh, w1, w2, w3, x, y: {"d3": a2, "d2": 1.0, "d1": 1.0},
+            "this is ∂L/∂w⁽³⁾",
+        ),
     ],
 )
 def test_chain_checker_names_the_mistake(change, words):
@@ -427,6 +447,19 @@ def _sin(step, forward=math.sin, parents=True, assign=False):
     return value_sin
 
 
+def _sin_called():
+    def value_sin(a):
+        out = Value(math.sin(a.data), (a,), "sin")
+
+        def _backward():
+            a.grad += math.cos(a.data) * out.grad
+
+        out._backward = _backward()  # the slip: called, so None is attached
+        return out
+
+    return value_sin
+
+
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
@@ -439,6 +472,10 @@ def _sin(step, forward=math.sin, parents=True, assign=False):
         (_sin(lambda a, out: math.cos(a.data) * out.grad, forward=math.cos), "forward value"),
         (lambda a: a, "returned its input"),
         (lambda a: math.sin(a.data), "should return a Value"),
+        # cold read 3.5: no _backward, or `out._backward = _backward()` (called, not
+        # attached): said in words, not as bpkit's "no local derivative known" error
+        (lambda a: Value(math.sin(a.data), (a,), "sin"), "without parentheses"),
+        (_sin_called(), "without parentheses"),
     ],
 )
 def test_sin_checker_names_the_mistake(answer, words):
@@ -481,8 +518,9 @@ from bpcourse.exercises import value as vex  # noqa: E402
 Node = vex.Node
 
 
-def _op(forward, local, *, assign=False, use_out=True, backward=True, parents=True):
-    """A learner's binary or unary operation with one deliberate variation."""
+def _op(forward, local, *, assign=False, use_out=True, backward=True, parents=True, call=False):
+    """A learner's binary or unary operation with one deliberate variation (``call``:
+    ``out._backward = _backward()``, the function called instead of attached)."""
 
     def fn(*args):
         out = Node(forward(*(a.data for a in args)), args if parents else (), "op")
@@ -496,7 +534,7 @@ def _op(forward, local, *, assign=False, use_out=True, backward=True, parents=Tr
                     a.grad += g
 
         if backward:
-            out._backward = _backward
+            out._backward = _backward() if call else _backward
         return out
 
     return fn
@@ -567,6 +605,23 @@ def test_value_reference_and_right_answers_pass():
         (vex.check_tanh, _tanh(use_out=False), "multiply by out.grad"),
         (vex.check_tanh, _tanh(assign=True), "accumulate with +="),
         (vex.check_tanh, _op(math.sin, lambda i, a, o: 1.0), "forward value is wrong"),
+        # cold read 3.5: `out._backward = _backward()` crashed the checker
+        (vex.check_add, _add(call=True), "no parentheses"),
+        (vex.check_mul, _mul(call=True), "no parentheses"),
+        (vex.check_tanh, _tanh(call=True), "no parentheses"),
+        # cold read 3.6: the product's rule on +, and a factor 2, are not "out.grad unused"
+        (
+            vex.check_add,
+            _op(lambda a, b: a + b, lambda i, a, b, o: b if i == 0 else a),
+            "product's rule",
+        ),
+        (
+            vex.check_add,
+            _op(lambda a, b: a + b, lambda i, a, b, o: 2.0),
+            "each operand gets exactly out.grad",
+        ),
+        (vex.check_tanh, _tanh(local=lambda i, a, o: 1 - o), "the square is missing"),
+        (vex.check_tanh, _tanh(local=lambda i, a, o: o * (1 - o)), "sigmoid's pattern"),
     ],
 )
 def test_value_operation_checkers_name_the_classic_mistakes(checker, answer, words):
@@ -601,6 +656,43 @@ def _topo_duplicates(root):
     return out
 
 
+def _topo_breadth_first_reversed(root):
+    """A learner's breadth-first walk from the output, reversed (written independently of
+    vex.breadth_first_reversed, with a deque)."""
+    from collections import deque
+
+    order, seen, queue = [], {id(root)}, deque([root])
+    while queue:
+        node = queue.popleft()
+        order.append(node)
+        for p in node._parents:
+            if id(p) not in seen:
+                seen.add(id(p))
+                queue.append(p)
+    return order[::-1]
+
+
+def test_breadth_first_reversed_order_gives_wrong_gradients_on_the_fork():
+    """Why the checker needs the f = t + t·w graph: there the order is wrong, and so are
+    the gradients it gives (cold read 3.4: x.grad 0.635 instead of -0.317)."""
+    for build, fooled in ((vex.shared_graph, True), (vex.diamond_graph, False)):
+        root, named = build()
+        order = _topo_breadth_first_reversed(root)
+        position = {id(n): i for i, n in enumerate(order)}
+        valid = all(position[id(p)] < position[id(n)] for n in order for p in n._parents)
+        assert valid is fooled
+    root, named = vex.diamond_graph()
+    root.grad = 1.0
+    for node in reversed(_topo_breadth_first_reversed(root)):
+        node._backward()
+    x, w = 0.7, -1.5
+    right = (1 + w) * (1 - math.tanh(x) ** 2)
+    assert not math.isclose(named["x"].grad, right)
+    ref, ref_named = vex.diamond_graph()
+    vex.backward(ref)
+    assert math.isclose(ref_named["x"].grad, right)
+
+
 def _topo_parents_after(root):
     order = vex.topological_order(root)
     first_op = next(i for i, n in enumerate(order) if n._parents)
@@ -616,6 +708,8 @@ def _topo_parents_after(root):
         (_topo_parents_after, "must come after all of its parents"),
         (lambda root: vex.topological_order(root)[1:], "missing"),
         (lambda root: 42, "return a list"),
+        # cold read 3.4: breadth-first order reversed passed, and gave wrong gradients
+        (_topo_breadth_first_reversed, "breadth-first"),
     ],
 )
 def test_topological_order_checker_names_the_mistake(answer, words):
@@ -634,6 +728,12 @@ def _backward_recursive(root):
     go(root)
 
 
+def _backward_breadth_first(root):
+    root.grad = 1.0
+    for node in reversed(_topo_breadth_first_reversed(root)):
+        node._backward()
+
+
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
@@ -642,6 +742,7 @@ def _backward_recursive(root):
         (vex._recursive_from_root, "no topological order"),
         (_backward_recursive, "no topological order"),
         (lambda root: setattr(root, "grad", 1.0), "wrong gradients"),
+        (_backward_breadth_first, "breadth-first order reversed"),
     ],
 )
 def test_backward_checker_names_the_mistake(answer, words):
@@ -681,3 +782,9 @@ def test_engine_check_compares_with_bpkit_value():
         vex.add, _mul(local=lambda i, a, b, o: a if i == 0 else b), vex.tanh, vex.backward
     )
     assert wrong.status == "failed" and "differ from bpkit.Value's" in wrong.message
+    # cold read 3.4: an engine whose backward walks breadth-first order reversed, or whose
+    # + assigns, agreed with bpkit.Value on the neuron; the fork f = (t + t·w)·t catches both
+    bfs = vex.check_engine(vex.add, vex.mul, vex.tanh, _backward_breadth_first)
+    assert bfs.status == "failed" and "f = (t + t·w)·t" in bfs.message
+    assigning = vex.check_engine(_add(assign=True), vex.mul, vex.tanh, vex.backward)
+    assert assigning.status == "failed" and "f = (t + t·w)·t" in assigning.message

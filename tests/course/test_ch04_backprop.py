@@ -1,6 +1,7 @@
 """Chapter 4: the reference backward pass, the bug gallery, the checkers and the explorers."""
 
 import inspect
+import itertools
 
 import numpy as np
 import pytest
@@ -204,6 +205,12 @@ def _by_hand(yh, y, a, w, x):
         (lambda yh, y, a, w, x: 2 * (yh - y) * yh * (1 - yh) * w * a * x, "σ' written as σ"),
         (lambda yh, y, a, w, x: 2 * (y - yh) * yh * (1 - yh) * w * a * (1 - a) * x, "sign"),
         (lambda yh, y, a, w, x: 2 * (yh - y) * yh * (1 - yh) * a * (1 - a) * x, "W2[0,1]"),
+        # cold read 4.10: the hidden factor from ŷ, and σ for σ' at the output
+        (
+            lambda yh, y, a, w, x: 2 * (yh - y) * yh * (1 - yh) * w * yh * (1 - yh) * x,
+            "computed from ŷ",
+        ),
+        (lambda yh, y, a, w, x: 2 * (yh - y) * yh * w * a * (1 - a) * x, "at the output"),
     ],
 )
 def test_by_hand_checker_names_the_missing_factor(answer, words):
@@ -216,10 +223,18 @@ def test_shapes_checker_names_each_wrong_shape():
     shapes["dW1"], shapes["b1"], shapes["Z1"] = (4, 5), (1, 5), (5, 8)
     message = ex.check_shapes(lambda: shapes).message
     assert message.startswith("wrong shapes for b1, Z1 and dW1.")
-    assert "dW1: should be (5, 4), not (4, 5) (transposed: a gradient has the shape" in message
-    assert "b1: should be (5,), not (1, 5)" in message and "one entry per unit" in message
-    assert "Z1: should be (8, 5), not (5, 8)" in message and "one row per example" in message
+    assert "dW1: (4, 5) is transposed: a gradient has the shape of its parameter" in message
+    assert "b1: not (1, 5)" in message and "one entry per unit" in message
+    assert "Z1: (5, 8) is transposed: one row per example" in message
     assert "(W1, W2, Y_hat, Delta2, dW2, Delta1 and db1 are right.)" in message
+    # the right shapes are not given away (cold read 4.8): (1, 1) everywhere learns none
+    # of them, and the example of a shape is none of the answers
+    ones = ex.check_shapes(lambda: dict.fromkeys(ex.SHAPES_4_5_3, (1, 1)))
+    assert ones.status == "failed"
+    for right in set(ex.SHAPES_4_5_3.values()):
+        assert str(right) not in ones.message, right
+    hint = ex.check_shapes(lambda: {**ex.SHAPES_4_5_3, "W2": "3x5"}).message
+    assert not any(str(right) in hint for right in ex.SHAPES_4_5_3.values())
     assert "missing" in ex.check_shapes(lambda: {"W1": (5, 4)}).message
     assert "tuple of ints" in ex.check_shapes(lambda: {**ex.SHAPES_4_5_3, "W2": "3x5"}).message
 
@@ -239,6 +254,8 @@ tg = bpkit.tanh_grad
         (lambda Yh, Y, Z: 2 * (Yh - Y) * tg(Z), "1/N of the mean"),
         (lambda Yh, Y, Z: 2 * (Y - Yh) / Yh.size * tg(Z), "wrong sign"),
         (lambda Yh, Y, Z: (2 * (Yh - Y) / Yh.size * tg(Z)).T, "wrong shape"),
+        (lambda Yh, Y, Z: 2 * (Yh - Y) / Yh.size * (1 - Yh), "the square is missing"),
+        (lambda Yh, Y, Z: 2 * (Yh - Y) / Yh.size * tg(Yh), "at the activation"),
     ],
 )
 def test_output_delta_checker_names_the_mistake(answer, words):
@@ -256,6 +273,8 @@ def test_output_delta_checker_names_the_mistake(answer, words):
         (lambda D, W, Z: (D @ W.T) * tg(Z), "no transpose is needed"),
         (lambda D, W, Z: -(D @ W) * tg(Z), "wrong sign"),
         (lambda D, W, Z: (D @ W) * tg(Z) * 2, "constant factor"),
+        (lambda D, W, Z: (D @ W) * (1 - np.tanh(Z)), "the square is missing"),
+        (lambda D, W, Z: (D @ W) * np.tanh(Z) * (1 - np.tanh(Z)), "sigmoid's pattern"),
     ],
 )
 def test_hidden_delta_checker_names_the_mistake(answer, words):
@@ -280,6 +299,13 @@ def test_layer_grads_checker_names_the_mistake(answer, words):
     assert feedback.status == "failed" and words in feedback.message, feedback.message
 
 
+def test_layer_grads_messages_use_the_chapters_index_letters():
+    """j for a unit of the layer, m for a unit of the layer below (cold read 4.11)."""
+    feedback = ex.check_layer_gradients(lambda D, A: (A.T @ D, D.sum(axis=0)))
+    assert "dW[j, m] = Σ_i Delta[i, j] A_prev[i, m]" in feedback.message
+    assert "[i, k]" not in feedback.message
+
+
 def _tanh_linear(**wrong):
     return lambda p, X, Y: ex._tanh_linear_backward(p, X, Y, **wrong)
 
@@ -292,11 +318,27 @@ def _tanh_linear(**wrong):
         (_tanh_linear(hidden_grad=np.tanh), "tanh' written as tanh"),
         (_tanh_linear(N=4), "number of rows n"),
         (lambda p, X, Y: bugs.backward(p, X, Y, "tanh", "sigmoid"), "wrong gradients for"),
+        (_tanh_linear(output_grad=lambda Yh: Yh * (1 - Yh)), "no Ŷ(1 - Ŷ) factor"),
+        # cold read 4.9 and 4.10: these got a generic message or a wrong diagnosis
+        (_tanh_linear(N=1), "gradient of the sum"),
+        (_tanh_linear(output_grad=lambda Yh: 1 - Yh**2), "no 1 - Ŷ² factor"),
+        (_tanh_linear(hidden_grad=np.ones_like), "hidden activation's derivative is missing"),
+        (_tanh_linear(hidden_grad=lambda Z: 1 - Z**2), "1 - Z1² is not tanh'(Z1)"),
+        (_tanh_linear(hidden_grad=bpkit.tanh_grad, hidden_input="A1"), "tanh_grad(A1)"),
+        (_tanh_linear(w2_input="Z1"), "dW2 uses Z1"),
     ],
 )
 def test_full_backward_checker_names_the_mistake(answer, words):
     feedback = ex.check_backward_tanh_linear(answer)
     assert feedback.status == "failed" and words in feedback.message, feedback.message
+    assert len(feedback.message) < 300  # a few lines, said once (cold read 4.9)
+
+
+def test_full_backward_checker_does_not_call_a_wrong_input_a_missing_derivative():
+    """dW2 = Delta2.T @ Z1 is too large entry by entry, like a missing derivative; it is
+    named for what it is (cold read 4.10)."""
+    feedback = ex.check_backward_tanh_linear(_tanh_linear(w2_input="Z1"))
+    assert "missing activation derivative" not in feedback.message
 
 
 def test_full_backward_checker_names_only_the_wrong_parameter():
@@ -323,6 +365,11 @@ def test_macs_rules_and_checker():
         right = ex.macs(sizes, n)
         return {**right, "reverse": right["forward"] * 3}
 
+    def no_biases(sizes, n):
+        right = ex.macs(sizes, n)
+        weights = sum(a * b for a, b in itertools.pairwise(sizes))
+        return {**right, "central differences": 2 * weights * right["forward"]}
+
     def one_pass_per_param(sizes, n):
         right = ex.macs(sizes, n)
         return {**right, "central differences": right["central differences"] // 2}
@@ -331,6 +378,7 @@ def test_macs_rules_and_checker():
         (no_batch, "the batch"),
         (first_layer_dx, "which no parameter needs"),
         (one_pass_per_param, "two forward passes per parameter"),
+        (no_biases, "the biases too"),
         (lambda s, n: [1, 2, 3], "return a dict"),
     ]:
         feedback = ex.check_macs(answer)

@@ -153,7 +153,23 @@ import sys  # noqa: E402
 sys.path.insert(0, str(ROOT / "book"))
 import conventions  # noqa: E402
 
-ROUND_B = pytest.mark.xfail(reason="issue 11: chapters adopt in round B", strict=False)
+# Chapters that have adopted the conventions: their tests below run unmarked.
+ADOPTED = {"01_loss", "02_gradient_descent", "03_chain_rule", "04_backprop"}
+
+
+def ROUND_B(test):  # used as a mark
+    """xfail(strict=False) for the chapters not in ADOPTED yet."""
+    test.round_b = True
+    return test
+
+
+@pytest.fixture(autouse=True)
+def _round_b_pending(request):
+    callspec = getattr(request.node, "callspec", None)
+    if getattr(request.function, "round_b", False) and callspec and callspec.id not in ADOPTED:
+        request.applymarker(
+            pytest.mark.xfail(reason="issue 11: chapters adopt in round B", strict=False)
+        )
 
 
 @ROUND_B
