@@ -21,6 +21,7 @@ enforce it); ``locale/zh_CN/terminology.tsv`` the standard terms every translati
 from __future__ import annotations
 
 import argparse
+import ast
 import csv
 import json
 import os
@@ -112,6 +113,151 @@ def bpcourse_messages() -> dict[str, list[str]]:
     return found
 
 
+# ------------------------------------------------ what the chapters' code shows a reader
+#: bpcourse.selfcheck's calls in a chapter's cells: how many leading positional arguments
+#: are not words (the question's id); every other string argument is a message, except
+#: the keywords of SKIP_KEYWORDS.
+SELFCHECK_CALLS = {"Choice": 1, "Numeric": 1, "numeric_from_check": 1, "Option": 0}
+SKIP_KEYWORDS = {"id", "exercise", "pick", "case", "rtol", "atol", "name", "show", "call"}
+#: The keywords of an exercise's ``Check(...)`` whose strings a learner reads.
+CHECK_KEYWORDS = {"what", "noun", "passed_message", "hints", "on_error"}
+CODE_MESSAGES = BPCOURSE / "locale" / LANG / "LC_MESSAGES" / "chapters"
+
+
+def _placeholder(value: ast.FormattedValue) -> str:
+    conversion = "" if value.conversion == -1 else "!" + chr(value.conversion)
+    spec = ""
+    if value.format_spec is not None:
+        spec = ":" + "".join(
+            str(v.value) if isinstance(v, ast.Constant) else "{" + ast.unparse(v) + "}"
+            for v in value.format_spec.values
+        )
+    return "{" + ast.unparse(value.value) + conversion + spec + "}"
+
+
+def message_of(node: ast.AST) -> str | None:
+    """The message id of a string literal: its text; for an f-string, a template whose
+    placeholders are the f-string's expressions (``{H_q.tolist()}``), literal braces
+    doubled, which :mod:`bpcourse.i18n` matches against the text made at run time."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            str(v.value).replace("{", "{{").replace("}", "}}")
+            if isinstance(v, ast.Constant)
+            else _placeholder(v)
+            for v in node.values
+        )
+    return None
+
+
+def _strings(node: ast.AST) -> list[tuple[int, str]]:
+    """The string literals in ``node`` (not inside a lambda, nor an f-string's parts)."""
+    found = message_of(node)
+    if found is not None:
+        return [(node.lineno, found)] if re.search(r"[^\W\d_]", found) else []
+    if isinstance(node, ast.Lambda):
+        return []
+    out = []
+    for child in ast.iter_child_nodes(node):
+        if isinstance(node, ast.Call) and child is node.func:
+            continue
+        if isinstance(node, ast.Dict) and child in node.keys:
+            continue
+        out += _strings(child)
+    return out
+
+
+def _call_name(call: ast.Call) -> str:
+    f = call.func
+    return f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+
+
+def selfcheck_messages(source: str) -> list[tuple[int, str]]:
+    """The words of the self-check questions a chapter's code cell makes."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and _call_name(node) in SELFCHECK_CALLS:
+            for arg in node.args[SELFCHECK_CALLS[_call_name(node)] :]:
+                found += _strings(arg)
+            for kw in node.keywords:
+                if kw.arg not in SKIP_KEYWORDS:
+                    found += _strings(kw.value)
+    first: dict[str, int] = {}
+    for line, message in found:  # an Option inside a Choice is found twice
+        first[message] = min(line, first.get(message, line))
+    return sorted(((line, m) for m, line in first.items()), key=lambda x: x[0])
+
+
+def checker_messages(source: str) -> list[tuple[int, str]]:
+    """What an exercise module's checkers say: the hint of every ``Mistake(...)``, the
+    words of a ``Check(...)`` (what, noun, passed_message, hints, on_error), and the
+    strings of module-level tables (hint tables such as ``SLIPS``; not docstrings)."""
+    tree = ast.parse(source)
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _call_name(node)
+        if name == "Mistake":
+            found += _strings(node.args[0]) if node.args else []
+            found += [m for kw in node.keywords if kw.arg == "hint" for m in _strings(kw.value)]
+        elif name == "Check":
+            found += [
+                m for kw in node.keywords if kw.arg in CHECK_KEYWORDS for m in _strings(kw.value)
+            ]
+            if len(node.args) > 4:  # Check(exercise, reference, cases, mistakes, what, ...)
+                found += _strings(node.args[4])
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(
+            node.value, ast.Tuple | ast.List | ast.Dict
+        ):
+            found += _strings(node.value)
+    return [(line, m) for line, m in found if len(m.split()) >= 2]
+
+
+def _cells(path: Path) -> list[tuple[int, str]]:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    out = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] == "code":
+            src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            out.append((i, src))
+    return out
+
+
+def code_messages() -> dict[str, dict[str, list[str]]]:
+    """``{page: {message: [where]}}``: what each chapter's code shows a reader in words
+    (its self-check questions, and the checkers of the exercise modules it imports)."""
+    chapters = ROOT / "chapters"
+    pages: dict[str, dict[str, list[str]]] = {}
+    for path in sorted(chapters.glob("*.ipynb")):
+        found: dict[str, list[str]] = {}
+        modules: list[str] = []
+        for i, source in _cells(path):
+            try:
+                lines = selfcheck_messages(source)
+            except SyntaxError:  # a cell of IPython magics
+                continue
+            rel = f"{path.relative_to(ROOT).as_posix()}:cell{i}"
+            for _line, message in lines:
+                found.setdefault(message, []).append(rel)
+            for m in re.finditer(
+                r"from bpcourse\.exercises import ([\w, ]+)|bpcourse\.exercises\.(\w+)", source
+            ):
+                for module in re.split(r"\s*,\s*", (m.group(1) or m.group(2)).strip()):
+                    modules.append(module.split(" as ")[0].strip())
+        for module in dict.fromkeys(modules):
+            file = BPCOURSE / "exercises" / f"{module}.py"
+            if not file.is_file():
+                continue
+            for line, message in checker_messages(file.read_text(encoding="utf-8")):
+                found.setdefault(message, []).append(f"{file.relative_to(ROOT).as_posix()}:{line}")
+        if found:
+            pages[path.stem] = found
+    return pages
+
+
 def _write_pot(path: Path, messages: dict[str, list[str]], project: str) -> None:
     from babel.messages.catalog import Catalog
     from babel.messages.pofile import write_po
@@ -145,14 +291,30 @@ def gettext() -> None:
         "bpkit book",
     )
     update(str(LOCALE), str(pot), (LANG,), line_width=76)
+    code_gettext()
+    for path in catalogs():
+        prefill(path)
+    print(format_status(status()))
+
+
+def code_gettext() -> None:
+    """Refresh bpcourse's catalog and those of the chapters' code (self-check questions,
+    checkers: bpcourse/locale/zh_CN/LC_MESSAGES/chapters/<page>.po), not the pages'."""
+    from sphinx_intl.basic import update
+
     bp_pot = BUILD / "gettext-bpcourse"
     if bp_pot.is_dir():
         shutil.rmtree(bp_pot)
     _write_pot(bp_pot / "bpcourse.pot", bpcourse_messages(), "bpcourse")
     update(str(BPCOURSE / "locale"), str(bp_pot), (LANG,), line_width=76)
-    for path in catalogs():
+    pot = BUILD / "gettext-code"
+    if pot.is_dir():
+        shutil.rmtree(pot)
+    for page, messages in code_messages().items():
+        _write_pot(pot / "chapters" / f"{page}.pot", messages, f"bpkit book: {page}'s code")
+    update(str(BPCOURSE / "locale"), str(pot), (LANG,), line_width=76)
+    for path in [BPCOURSE_PO, *sorted(CODE_MESSAGES.glob("*.po"))]:
         prefill(path)
-    print(format_status(status()))
 
 
 def nothing_to_translate(message: str) -> bool:
@@ -213,7 +375,20 @@ def catalog_status(path: Path) -> FileStatus:
 
 
 def catalogs() -> list[Path]:
-    return sorted(MESSAGES.rglob("*.po")) + ([BPCOURSE_PO] if BPCOURSE_PO.is_file() else [])
+    """Every catalog: the pages', bpcourse's own, and those of the chapters' code."""
+    return (
+        sorted(MESSAGES.rglob("*.po"))
+        + ([BPCOURSE_PO] if BPCOURSE_PO.is_file() else [])
+        + sorted(CODE_MESSAGES.glob("*.po"))
+    )
+
+
+def page_catalogs(doc: str) -> list[Path]:
+    """The catalogs a page needs translated: its own, and its code's if it has one."""
+    code = CODE_MESSAGES / f"{Path(doc).name}.po"
+    return [MESSAGES / f"{doc}.po"] + (
+        [code] if doc.startswith("chapters/") and code.is_file() else []
+    )
 
 
 def status() -> list[FileStatus]:
@@ -398,11 +573,38 @@ SET_LANGUAGE = (
 )
 
 
-def chinese_notebook(nb: dict, table: dict[str, str]) -> tuple[dict, int]:
+#: What a Chinese notebook or page that is not wholly translated says under its title
+#: (as the built Chinese page does: book/i18n_ext.py).
+NOT_TRANSLATED = "> 本页尚未翻译成中文，以下是英文原文。"
+PARTLY_TRANSLATED = "> 本页尚未全部翻译成中文，未译的部分以英文原文显示。"
+
+
+def untranslated_note(doc: str, table: dict[str, str]) -> str | None:
+    if doc in complete_pages():
+        return None
+    return PARTLY_TRANSLATED if any(k != v for k, v in table.items()) else NOT_TRANSLATED
+
+
+def _after_title(text: str, note: str) -> str:
+    """``note`` as a paragraph after the first ``# title`` line of Markdown ``text``."""
+    m = re.search(r"^# .*$", text, re.M)
+    if m is None:
+        return note + "\n\n" + text
+    return text[: m.end()] + "\n\n" + note + "\n" + text[m.end() :]
+
+
+def chinese_notebook(nb: dict, table: dict[str, str], note: str | None = None) -> tuple[dict, int]:
     """A chapter notebook with its markdown, figure captions and alt text in Chinese and a
-    first code cell that makes bpcourse speak Chinese; code and its outputs unchanged."""
+    first code cell that makes bpcourse speak Chinese; code and its outputs unchanged.
+    ``note`` goes under the title (a page not wholly translated says so)."""
     nb = json.loads(json.dumps(nb))
     count = 0
+    if note:
+        for cell in nb["cells"]:
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            if cell["cell_type"] == "markdown" and re.search(r"^# ", source, re.M):
+                cell["source"] = _after_title(source, note)
+                break
     for cell in nb["cells"]:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "markdown":
@@ -439,15 +641,16 @@ def notebooks(out: Path = NOTEBOOKS_ZH) -> dict[str, int]:
     made = {}
     for path in sorted(chapters.iterdir()):
         doc = f"chapters/{path.stem}"
+        table = translations(doc)
+        note = untranslated_note(doc, table)
         if path.suffix == ".ipynb":
-            nb, n = chinese_notebook(
-                json.loads(path.read_text(encoding="utf-8")), translations(doc)
-            )
+            nb, n = chinese_notebook(json.loads(path.read_text(encoding="utf-8")), table, note)
             (out / path.name).write_text(
                 json.dumps(nb, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
             )
         elif path.suffix == ".md":
-            text, n = translate_markdown(path.read_text(encoding="utf-8"), translations(doc))
+            text, n = translate_markdown(path.read_text(encoding="utf-8"), table)
+            text = _after_title(text, note) if note else text
             (out / path.name).write_text(text, encoding="utf-8")
         else:
             continue
@@ -466,7 +669,12 @@ def notebooks(out: Path = NOTEBOOKS_ZH) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("gettext", help="refresh every catalog from the sources")
+    g = sub.add_parser("gettext", help="refresh every catalog from the sources")
+    g.add_argument(
+        "--no-pages",
+        action="store_true",
+        help="leave the pages' catalogs alone: only bpcourse's and the chapters' code's",
+    )
     b = sub.add_parser("build", help="build the Chinese edition into _build/html/zh")
     b.add_argument("--no-strict", action="store_true", help="warnings are not errors")
     sub.add_parser("status", help="messages per catalog: translated, fuzzy, untranslated")
@@ -474,7 +682,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     if args.command == "gettext":
-        gettext()
+        if args.no_pages:
+            code_gettext()
+            print(format_status(status()))
+        else:
+            gettext()
     elif args.command == "build":
         return build(strict=not args.no_strict)
     elif args.command == "status":
@@ -492,8 +704,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _is_page(row: FileStatus, pages: set[str]) -> bool:
-    prefix = MESSAGES.relative_to(ROOT).as_posix() + "/"
-    return row.path.startswith(prefix) and row.path[len(prefix) : -3] in pages
+    """Whether ``row`` is a catalog of a page in ``pages`` (its own or its code's)."""
+    wanted = {p.relative_to(ROOT).as_posix() for doc in pages for p in page_catalogs(doc)}
+    return row.path in wanted
 
 
 if __name__ == "__main__":

@@ -90,10 +90,43 @@ def _resolve_outputs(app: Any, pagename: str, templatename: str, context: dict, 
         body, fell_back = bp_i18n.resolve(context["body"], lang)
         if lang != "en":
             body = keep_punctuation_with_maths(body)
+            if pagename in app.env.found_docs:
+                body = note_untranslated(body, translation_state(pagename))
         context["body"] = body
         if fell_back:
             app.env.bpkit_i18n_untranslated = getattr(app.env, "bpkit_i18n_untranslated", {})
             app.env.bpkit_i18n_untranslated[pagename] = sorted(set(fell_back))
+
+
+#: The note at the top of a Chinese page that is not (wholly) translated yet: the reader
+#: is told, rather than meeting English without warning.
+NOT_TRANSLATED = "本页尚未翻译成中文，以下是英文原文。"
+PARTLY_TRANSLATED = "本页尚未全部翻译成中文，未译的部分以英文原文显示。"
+
+
+def translation_state(pagename: str) -> str:
+    """``complete`` (in complete.txt), ``partly`` (some prose translated) or ``none``."""
+    from i18n import MESSAGES, complete_pages
+
+    if pagename in complete_pages():
+        return "complete"
+    path = MESSAGES / f"{pagename}.po"
+    if path.is_file():
+        table = bp_i18n.read_po(path.read_text(encoding="utf-8"))
+        if any(chinese != english for english, chinese in table.items()):
+            return "partly"
+    return "none"
+
+
+def note_untranslated(body: str, state: str) -> str:
+    """``body`` with the note after its title; an untranslated body is marked English."""
+    if state == "complete":
+        return body
+    text = NOT_TRANSLATED if state == "none" else PARTLY_TRANSLATED
+    note = f'<div class="bpkit-untranslated" role="note" lang="zh-CN"><p>{text}</p></div>'
+    head, sep, rest = body.partition("</h1>")
+    body = head + sep + note + rest if sep else note + body
+    return f'<div lang="en">{body}</div>' if state == "none" else body
 
 
 _MATH_THEN_PUNCTUATION = re.compile(

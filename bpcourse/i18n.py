@@ -33,7 +33,7 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 
 __all__ = [
@@ -122,11 +122,73 @@ def read_po(text: str) -> dict[str, str]:
 
 @cache
 def catalog(lang: str) -> dict[str, str]:
-    """The translations of ``lang`` (empty for English and for a language with none)."""
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if lang == "en" or not path.is_file():
+    """The translations of ``lang`` (empty for English and for a language with none):
+    bpcourse's own catalog, ``bpcourse.po``, and the catalogs of what the chapters' code
+    shows (``chapters/<page>.po``: self-check questions written in a chapter's cells and
+    the messages of its exercise checkers), one table."""
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    if lang == "en" or not folder.is_dir():
         return {}
-    return read_po(path.read_text(encoding="utf-8"))
+    table: dict[str, str] = {}
+    for path in sorted(folder.rglob("*.po")):
+        table.update(read_po(path.read_text(encoding="utf-8")))
+    return table
+
+
+#: A placeholder of a message template: ``{expression}`` as the chapter's f-string wrote it
+#: (``{{`` and ``}}`` are literal braces).
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+
+
+@cache
+def templates(lang: str) -> tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...]:
+    """The translated messages with placeholders from the chapters' catalogs, as
+    ``(regex, placeholders, translation)``: a chapter's f-string prompt (``f"for H =
+    {H_q.tolist()}, what ..."``) is made at run time with its numbers in it, so it is
+    found by matching, and the numbers are put into the translation's placeholders."""
+    folder = LOCALE_DIR / lang / "LC_MESSAGES" / "chapters"
+    if lang == "en" or not folder.is_dir():
+        return ()
+    found = []
+    for path in sorted(folder.glob("*.po")):
+        for msgid, msgstr in read_po(path.read_text(encoding="utf-8")).items():
+            if msgstr == msgid or not re.search(r"[^\W\d_]", _PLACEHOLDER.sub("", msgid)):
+                continue  # nothing to translate around the placeholders (``{v:g}``)
+            parts, names, pos = [], [], 0
+            for m in _PLACEHOLDER.finditer(msgid):
+                parts.append(re.escape(msgid[pos : m.start()]))
+                if m.group(1) is None:
+                    parts.append(re.escape(m.group(0)[0]))
+                else:
+                    parts.append("(.+?)")
+                    names.append(m.group(1))
+                pos = m.end()
+            if names:
+                parts.append(re.escape(msgid[pos:]))
+                found.append((re.compile("".join(parts), re.DOTALL), tuple(names), msgstr))
+    return tuple(found)
+
+
+def _from_template(message: str, lang: str) -> str | None:
+    """``message`` translated by the first template it matches, or ``None``."""
+    for pattern, names, translation in templates(lang):
+        m = pattern.fullmatch(message)
+        if m is None:
+            continue
+        values: dict[str, str] = {}
+        if all(values.setdefault(n, v) == v for n, v in zip(names, m.groups(), strict=True)):
+            return _PLACEHOLDER.sub(partial(_fill, values=values, lang=lang), translation)
+    return None  # (one expression with two values in a template does not match it)
+
+
+def _fill(placeholder: re.Match[str], *, values: dict[str, str], lang: str) -> str:
+    if placeholder.group(1) is None:  # {{ or }}
+        return placeholder.group(0)[0]
+    value = values.get(placeholder.group(1))
+    if value is None:
+        return placeholder.group(0)
+    table = catalog(lang)  # a value may be a message itself (a slip's hint)
+    return table.get(value) or table.get(value[:1].lower() + value[1:]) or value
 
 
 # ---------------------------------------------------------------- the language
@@ -174,7 +236,12 @@ def _(message: str) -> str:
     lang = language()
     if lang == "en":
         return message
-    found = catalog(lang).get(message)
+    table = catalog(lang)
+    found = table.get(message)
+    if found is None and message[:1].isupper():  # a hint capitalised to start a sentence
+        found = table.get(message[:1].lower() + message[1:])
+    if found is None and len(message) < 4000:
+        found = _from_template(message, lang)
     if found is None:
         missed = _missed.get()
         if missed is not None:

@@ -185,21 +185,27 @@ def close(a: Any, b: Any, rtol: float = RTOL, atol: float = ATOL) -> bool:
 
 
 def _leaf(value: Any, like: np.ndarray, where: str) -> np.ndarray:
-    want = "one number" if like.shape == () else f"an array of shape {like.shape}"
+    want = (
+        _("one number")
+        if like.shape == ()
+        else _("an array of shape {shape}").format(shape=like.shape)
+    )
+    shown = _(where) if where == "the result" else where
     if value is None:
-        raise WrongForm(f"{where} is None: your function should return numbers ({want})")
-    if isinstance(value, str | bytes | bool | np.bool_):
         raise WrongForm(
-            f"your function should return numbers ({want}), got {type(value).__name__}"
-            + (f" in {where}" if where != "the result" else "")
+            _("{where} is None: your function should return numbers ({want})").format(
+                where=shown, want=want
+            )
         )
+    wrong_type = _("your function should return numbers ({want}), got {type}").format(
+        want=want, type=type(value).__name__
+    ) + (_(" in {where}").format(where=shown) if where != "the result" else "")
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise WrongForm(wrong_type)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise WrongForm(
-            f"your function should return numbers ({want}), got {type(value).__name__}"
-            + (f" in {where}" if where != "the result" else "")
-        ) from None
+        raise WrongForm(wrong_type) from None
     if like.shape == () and arr.size == 1:
         arr = arr.reshape(())
     return arr
@@ -215,23 +221,40 @@ def _conform(
     """``value`` as a tree of float arrays shaped like the reference's tree ``like``."""
     if isinstance(like, dict):
         if not isinstance(value, Mapping):
-            raise WrongForm(f"return a dict with the keys {list(like)}; got {type(value).__name__}")
+            raise WrongForm(
+                _("return a dict with the keys {keys}; got {type}").format(
+                    keys=list(like), type=type(value).__name__
+                )
+            )
         missing = [k for k in like if k not in value]
         if missing:
-            raise WrongForm(f"the result has no {item} for {missing} (missing keys)")
-        return {k: _conform(value[k], like[k], None, item, f"the entry {k!r}") for k in like}
+            raise WrongForm(
+                _("the result has no {item} for {missing} (missing keys)").format(
+                    item=_(item), missing=missing
+                )
+            )
+        return {
+            k: _conform(value[k], like[k], None, item, _("the entry {key}").format(key=repr(k)))
+            for k in like
+        }
     if isinstance(like, list):
         n = len(like)
-        names = parts or [f"entry {i}" for i in range(n)]
+        names = parts or [_("entry {i}").format(i=i) for i in range(n)]
         if not isinstance(value, list | tuple) or len(value) != n:
             got = type(value).__name__ + (
-                f" of length {len(value)}" if isinstance(value, list | tuple) else ""
+                _(" of length {n}").format(n=len(value)) if isinstance(value, list | tuple) else ""
             )
             if parts:
-                count = {2: "two", 3: "three", 4: "four"}.get(n, str(n))
-                raise WrongForm(f"return {count} arrays ({_join(parts)}) as a tuple; got {got}")
+                count = {2: _("two"), 3: _("three"), 4: _("four")}.get(n, str(n))
+                raise WrongForm(
+                    _("return {count} arrays ({names}) as a tuple; got {got}").format(
+                        count=count, names=_join(parts), got=got
+                    )
+                )
             raise WrongForm(
-                f"return a list of {n} arrays, one per input array, in the same order; got {got}"
+                _(
+                    "return a list of {n} arrays, one per input array, in the same order; got {got}"
+                ).format(n=n, got=got)
             )
         return [_conform(v, w, None, item, nm) for v, w, nm in zip(value, like, names, strict=True)]
     return _leaf(value, like, where)
@@ -280,8 +303,14 @@ class Diagnosis(NamedTuple):
     fact: str = ""
     factor: float | None = None
 
+    located: bool = False  # the label names the input already
+
     def text(self, subject: str) -> str:
-        return f"{self.label}: {subject} {self.fact}" if self.fact else self.label
+        if not self.fact:
+            return self.label
+        return _("{label}: {subject} {fact}").format(
+            label=self.label, subject=subject, fact=self.fact
+        )
 
 
 def describe_difference(
@@ -293,29 +322,35 @@ def describe_difference(
     if g.shape != e.shape:
         hint = ""
         if g.T.shape == e.shape and close(g.T, e, rtol, atol):
-            hint = " (transposed: its transpose is the right answer)"
-        want = "a single number" if e.shape == () else f"shape {e.shape}"
-        return Diagnosis("shape", "wrong shape", f"has shape {g.shape}; expected {want}{hint}")
+            hint = _(" (transposed: its transpose is the right answer)")
+        want = _("a single number") if e.shape == () else _("shape {shape}").format(shape=e.shape)
+        return Diagnosis(
+            "shape",
+            _("wrong shape"),
+            _("has shape {shape}; expected {want}").format(shape=g.shape, want=want) + hint,
+        )
     if close(g, e, rtol, atol):
         return None
     if not np.all(np.isfinite(g)):
         return Diagnosis(
-            "nonfinite", "NaN or inf", "contains NaN or inf (an overflow or a division by zero?)"
+            "nonfinite",
+            _("NaN or inf"),
+            _("contains NaN or inf (an overflow or a division by zero?)"),
         )
     scale = np.max(np.abs(e), initial=0.0)
     if np.all(np.abs(g) <= atol) and scale > atol:
-        return Diagnosis("zero", "all zeros", "is zero where the right answer is not")
+        return Diagnosis("zero", _("all zeros"), _("is zero where the right answer is not"))
     if close(-g, e, rtol, atol):
-        return Diagnosis("sign", "sign flipped", "is −1 times the right answer")
+        return Diagnosis("sign", _("sign flipped"), _("is −1 times the right answer"))
     if g.ndim == 2 and g.shape[0] == g.shape[1] > 1 and close(g.T, e, rtol, atol):
-        return Diagnosis("transpose", "transposed", "is the transpose of the right answer")
+        return Diagnosis("transpose", _("transposed"), _("is the transpose of the right answer"))
     if g.size > 1 and np.vdot(e, e) > 0:
         c = float(np.vdot(g, e) / np.vdot(e, e))  # g ≈ c e, least squares
         if c != 0 and abs(c - 1) > 1e-3 and close(g, c * e, 1e-6, atol):
             return Diagnosis(
                 "factor",
-                "off by a constant factor",
-                f"is {c:.4g} times the right answer",
+                _("off by a constant factor"),
+                _("is {c} times the right answer").format(c=f"{c:.4g}"),
                 factor=c,
             )
     err = float(np.max(np.abs(g - e)) / max(scale, atol))
@@ -326,24 +361,34 @@ def describe_difference(
             larger = r.min() >= 1 - 1e-9
             return Diagnosis(
                 "scaled",
-                "too large entry by entry" if larger else "too small entry by entry",
-                "has the right signs, but each entry is "
-                + ("larger" if larger else "smaller")
-                + f" by its own factor ({r.min():.3g} to {r.max():.3g} times the right one)",
+                _("too large entry by entry") if larger else _("too small entry by entry"),
+                (
+                    _(
+                        "has the right signs, but each entry is larger by its own factor "
+                        "({low} to {high} times the right one)"
+                    )
+                    if larger
+                    else _(
+                        "has the right signs, but each entry is smaller by its own factor "
+                        "({low} to {high} times the right one)"
+                    )
+                ).format(low=f"{r.min():.3g}", high=f"{r.max():.3g}"),
                 factor=float(np.median(r)),
             )
     if err < 1e-3:
         return Diagnosis(
             "close",
-            "close but not within the tolerance",
-            f"differs by up to {err:.1e} relative to the right answer (tolerance {rtol:g}). "
-            "The checker compares with the exact answer, so this is a small difference in "
-            "the formula (a constant, or eps, in the wrong place), not rounding",
+            _("close but not within the tolerance"),
+            _(
+                "differs by up to {err} relative to the right answer (tolerance {rtol}). "
+                "The checker compares with the exact answer, so this is a small difference in "
+                "the formula (a constant, or eps, in the wrong place), not rounding"
+            ).format(err=f"{err:.1e}", rtol=f"{rtol:g}"),
         )
     return Diagnosis(
         "other",
-        "wrong",
-        "differs from the right answer, and it is not a sign flip or a constant factor",
+        _("wrong"),
+        _("differs from the right answer, and it is not a sign flip or a constant factor"),
     )
 
 
@@ -353,12 +398,12 @@ Hint = str | Callable[[Diagnosis], str]
 def _gradient_factor_hint(d: Diagnosis) -> str:
     c = d.factor or 0.0
     if c > 1 and abs(c - round(c)) < 1e-6:
-        return (
+        return _(
             "A whole number: e.g. the loss averages over the batch but the gradient sums, "
             "or the ½ in front of a squared error was dropped."
         )
     if 0 < c < 1 and abs(1 / c - round(1 / c)) < 1e-6:
-        return (
+        return _(
             "One over a whole number: e.g. a gradient averaged again although the delta "
             "already carries the 1/n of the mean loss."
         )
@@ -368,13 +413,16 @@ def _gradient_factor_hint(d: Diagnosis) -> str:
 GRADIENT_HINTS: Mapping[str, Hint] = {
     "factor": _gradient_factor_hint,
     "scaled": lambda d: (
-        "A missing activation derivative looks like this: σ'(z) ≤ 1/4 and tanh'(z) ≤ 1 "
-        "shrink each entry by its own factor, so without one every entry is too large."
-        if d.label.startswith("too large")
-        else "An activation derivative applied twice looks like this."
+        _(
+            "A missing activation derivative looks like this: σ'(z) ≤ 1/4 and tanh'(z) ≤ 1 "
+            "shrink each entry by its own factor, so without one every entry is too large."
+        )
+        if (d.factor or 0.0) > 1
+        else _("An activation derivative applied twice looks like this.")
     ),
-    "other": "Check each chain-rule step, e.g. an activation derivative evaluated at the "
-    "wrong argument.",
+    "other": N_(
+        "Check each chain-rule step, e.g. an activation derivative evaluated at the wrong argument."
+    ),
 }
 """The vocabulary of gradient exercises, for :attr:`Check.hints`: only checks of a
 gradient use it, so no other exercise hears of activation derivatives."""
@@ -406,9 +454,9 @@ class Check:
     reference: Callable[..., Any]
     cases: Cases
     mistakes: Sequence[Mistake | tuple[str, Callable[..., Any]]] = ()
-    what: str = "your answer"
+    what: str = N_("your answer")
     parts: Sequence[str] | None = None
-    noun: str = "values"
+    noun: str = N_("values")
     call: Callable[..., Any] | None = None
     show: Callable[..., str] | None = None
     rtol: float = RTOL
@@ -418,7 +466,7 @@ class Check:
     diagnose: Callable[[np.ndarray, np.ndarray], str | None] | None = None
     describe_part: Callable[[str, np.ndarray, np.ndarray], str | None] | None = None
     mutation: Literal["fail", "note"] = "fail"
-    passed_message: str = "well done."
+    passed_message: str = N_("well done.")
 
     # -------------------------------------------------------- the parts of a check
     def case_list(self) -> list[tuple[Any, ...]]:
@@ -460,12 +508,23 @@ class Check:
         names = self.arg_names() if self.call is None else []
         shown = []
         for i, a in enumerate(args):
-            name = names[i] if i < len(names) else f"argument {i + 1}"
+            name = names[i] if i < len(names) else _("argument {n}").format(n=i + 1)
             if isinstance(a, np.ndarray):
-                shown.append(f"{name} of shape {a.shape}")
+                shown.append(_("{name} of shape {shape}").format(name=name, shape=a.shape))
             elif isinstance(a, int | float | str | np.number):
                 shown.append(f"{name} = {a!r}" if isinstance(a, str) else f"{name} = {a:g}")
-        return "the input " + ", ".join(shown) if shown else "one of the test inputs"
+        if not shown:
+            return _("one of the test inputs")
+        return _("the input {values}").format(values=", ".join(shown))
+
+    def _show_values(self, args: tuple[Any, ...]) -> str:
+        """The input's values without "the input" (``x = 1, y = 2``)."""
+        shown = self._show(args)
+        template = _("the input {values}")
+        head, _sep, tail = template.partition("{values}")
+        if shown.startswith(head) and shown.endswith(tail) and self.show is None:
+            return shown[len(head) : len(shown) - len(tail)]
+        return shown.removeprefix("the input ")
 
     # -------------------------------------------------------- running the learner
     def run(self, fn: Callable[..., Any]) -> Feedback:
@@ -507,7 +566,11 @@ class Check:
         if all(agree):
             if mutated and self.mutation == "fail":
                 return failed(ex, note, "mutates-input")
-            return passed(ex, self.passed_message + (f" Note: {note}" if mutated else ""))
+            if not mutated:
+                return passed(ex, self.passed_message)
+            return passed(
+                ex, _("{message} Note: {note}").format(message=_(self.passed_message), note=note)
+            )
         for mistake in self.named_mistakes():
             if self._reproduces(mistake, cases, expected, results, errors):
                 k = agree.index(False)
@@ -523,7 +586,9 @@ class Check:
                 if self._reproduces(mistake, [cases[k]], [expected[k]], [results[k]], [None]):
                     return failed(
                         ex,
-                        f"{mistake.hint} (for {self._show(cases[k])})",
+                        _("{hint} (for {input})").format(
+                            hint=_(mistake.hint), input=self._show(cases[k])
+                        ),
                         mistake.key,
                         self._details(cases[k], results[k], expected[k], None, note),
                     )
@@ -532,7 +597,7 @@ class Check:
     def _mutated(self, originals: tuple[Any, ...], copies: tuple[Any, ...]) -> list[str]:
         names = self.arg_names() if self.call is None else []
         return [
-            names[i] if i < len(names) else f"argument {i + 1}"
+            names[i] if i < len(names) else _("argument {n}").format(n=i + 1)
             for i, (a, c) in enumerate(zip(originals, copies, strict=True))
             if not _same(a, c)
         ]
@@ -542,11 +607,11 @@ class Check:
         if not mutated:
             return ""
         names = _join([f"`{m}`" for m in mutated])
-        return (
-            f"your function changed its input {names} in place (e.g. `x -= y` or "
+        return _(
+            "your function changed its input {names} in place (e.g. `x -= y` or "
             "`x[...] = ...`); the caller's arrays must stay as they were: compute into a "
             "new array (`x - y`) or work on a copy (`x = x.copy()`)."
-        )
+        ).format(names=names)
 
     def _outcome(self, answer: Callable[..., Any], args: tuple[Any, ...], like: Any) -> Any:
         """What ``answer`` gives on a copy of ``args``, as a tree shaped like ``like``, or
@@ -580,12 +645,16 @@ class Check:
 
     # -------------------------------------------------------- saying what is wrong
     def _details(self, args, got, want, err, note: str = "") -> str:
-        lines = [f"for {self._show(args)}:"]
+        lines = [_("for {input}:").format(input=self._show(args))]
         if err is not None:
-            lines.append(f"  your function raised {type(err).__name__}: {err}")
+            lines.append(
+                _("  your function raised {error}: {text}").format(
+                    error=type(err).__name__, text=err
+                )
+            )
         else:
-            lines.append(f"  yours:     {_short_tree(got)}")
-        lines.append(f"  the right: {_short_tree(want)}")
+            lines.append(_("  yours:     {value}").format(value=_short_tree(got)))
+        lines.append(_("  the right: {value}").format(value=_short_tree(want)))
         if note:
             lines.append(note)
         return "\n".join(lines)
@@ -602,19 +671,18 @@ class Check:
     def _hinted(self, d: Diagnosis, subject: str) -> str:
         text = d.text(subject)
         hint = self.hints.get(d.kind)
-        if callable(hint):
-            hint = hint(d)
-        return f"{text}. {hint}" if hint else text
+        hint = hint(d) if callable(hint) else _(hint) if hint else hint
+        return _("{text}. {hint}").format(text=text, hint=hint) if hint else text
 
     def _describe(self, cases, expected, results, errors, agree, note) -> Feedback:
         ex = self.exercise
         k = agree.index(False)
         if errors[k] is not None:
             exc = errors[k]
-            extra = [h for t, h in self.on_error.items() if isinstance(exc, t)]
-            message = f"{self.what} raised {type(exc).__name__}: {exc}" + "".join(
-                f" {h}" for h in extra
-            )
+            extra = [_(h) for t, h in self.on_error.items() if isinstance(exc, t)]
+            message = _("{what} raised {error}: {text}").format(
+                what=_(self.what), error=type(exc).__name__, text=exc
+            ) + "".join(f" {h}" for h in extra)
             return failed(
                 ex, message, "raised", self._details(cases[k], None, expected[k], exc, note)
             )
@@ -671,14 +739,19 @@ class Check:
                 g, w = float(gots[j]), float(wants[j])
                 d = Diagnosis(
                     "other",
-                    f"wrong for {self._show(cases[ok[j]]).removeprefix('the input ')}",
-                    f"is {g:.6g}; the right value is {w:.6g}"
+                    _("wrong for {input}").format(input=self._show_values(cases[ok[j]])),
+                    _("is {got}; the right value is {right}").format(
+                        got=f"{g:.6g}", right=f"{w:.6g}"
+                    )
                     + (
-                        f" (over all test inputs: got [{', '.join(f'{float(x):.6g}' for x in gots)}],"
-                        f" expected [{', '.join(f'{float(x):.6g}' for x in wants)}])"
+                        _(" (over all test inputs: got [{got}], expected [{right}])").format(
+                            got=", ".join(f"{float(x):.6g}" for x in gots),
+                            right=", ".join(f"{float(x):.6g}" for x in wants),
+                        )
                         if len(wants) <= 6 and names == [""]
                         else ""
                     ),
+                    located=True,
                 )
             diagnoses[name] = (
                 d if d is not None else describe_difference(gots[bad[0]], wants[bad[0]])
@@ -688,7 +761,7 @@ class Check:
         if names == [""]:
             d = diagnoses[""]
             return failed(
-                ex, self._hinted(d, self.what) + _located(d, self, cases[first]), d.kind, details
+                ex, self._hinted(d, _(self.what)) + _located(d, self, cases[first]), d.kind, details
             )
         wrong = list(diagnoses)
         right = [n for n in names if n not in diagnoses]
@@ -703,7 +776,7 @@ class Check:
             diagnoses = dict.fromkeys(wrong, joint)
         groups: dict[str, list[str]] = {}
         for name, d in diagnoses.items():
-            subject = name if len(wrong) == 1 else "each"
+            subject = name if len(wrong) == 1 else _("each")
             key = self._hinted(d, subject)
             groups.setdefault(key, []).append(name)
         if len(groups) == 1 and diagnoses[wrong[0]].kind != "custom":
@@ -711,12 +784,18 @@ class Check:
         else:
             body = "; ".join(
                 f"{_join(ns)}: "
-                + self._hinted(diagnoses[ns[0]], "it" if len(ns) == 1 else "each").rstrip(".")
+                + self._hinted(diagnoses[ns[0]], _("it") if len(ns) == 1 else _("each")).rstrip(".")
                 for ns in groups.values()
             )
-        tail = f" ({_join(right)} {'is' if len(right) == 1 else 'are'} right.)" if right else ""
+        tail = ""
+        if right:
+            tail = _(" ({names} is right.)") if len(right) == 1 else _(" ({names} are right.)")
+            tail = tail.format(names=_join(right))
         kind = diagnoses[wrong[0]].kind if len(groups) == 1 else "several"
-        return failed(ex, f"wrong {self.noun} for {_join(wrong)}. {body}{tail}", kind, details)
+        message = _("wrong {noun} for {names}. {body}{tail}").format(
+            noun=_(self.noun), names=_join(wrong), body=body, tail=tail
+        )
+        return failed(ex, message, kind, details)
 
     # -------------------------------------------------------- audits for the tests
     def ambiguities(self) -> list[tuple[str, str]]:
@@ -746,8 +825,8 @@ class Check:
 
 
 def _located(d: Diagnosis, check: Check, args: tuple[Any, ...]) -> str:
-    if d.kind in ("other", "close", "nonfinite", "shape") and not d.label.startswith("wrong for"):
-        return f" (for {check._show(args)})"
+    if d.kind in ("other", "close", "nonfinite", "shape") and not d.located:
+        return _(" (for {input})").format(input=check._show(args))
     return ""
 
 
@@ -782,7 +861,7 @@ def _same(a: Any, b: Any, depth: int = 0) -> bool:
 
 def _join(items: Sequence[str]) -> str:
     items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + _(" and ") + items[-1]
 
 
 def _short(x: Any) -> str:

@@ -289,6 +289,133 @@ def test_an_explorer_speaks_the_page_language(both) -> None:
     assert "Shown for Check = 1." in en and "[[bpkit-lang" not in en
 
 
+# ------------------------------------------------------------------ the chapters' code
+CHAPTER_CELL = """
+selfcheck.Numeric(
+    "sc-q",
+    f"For H = {H_q.tolist()}, what is the threshold? (Four digits, {{exact}}.)",
+    0.5,
+    (("That is the mean loss's threshold.", 0.1), (m.hint, 0.2)),
+    exercise="ex-q",
+)
+selfcheck.Choice("sc-c", "Which one?", (selfcheck.Option("0", True, "Because it sums to 0."),))
+"""
+CHECKER_MODULE = """
+SLIPS = (("a name of a slip", "what the slip does", f),)
+DOC = "not a table"
+X = Check("ex-x", ref, cases, (Mistake("wrong sign: flip it", f, "sign"),), "your gradient",
+          noun="gradients", passed_message="every gradient is right.", show=lambda: "the net")
+"""
+
+
+def test_the_chapters_code_messages_are_extracted() -> None:
+    assert [m for _line, m in tools.selfcheck_messages(CHAPTER_CELL)] == [
+        "For H = {H_q.tolist()}, what is the threshold? (Four digits, {{exact}}.)",
+        "That is the mean loss's threshold.",
+        "Which one?",
+        "Because it sums to 0.",
+    ]  # not the ids, the exercise, a computed hint, nor "0" (nothing to translate)
+    assert {m for _line, m in tools.checker_messages(CHECKER_MODULE)} == {
+        "a name of a slip",
+        "what the slip does",
+        "wrong sign: flip it",
+        "your gradient",
+        "every gradient is right.",
+    }  # one-word nouns are left out: "gradients" is said by bpcourse.po's own words
+
+
+def test_the_code_catalogs_are_current_with_the_chapters() -> None:
+    for page, messages in tools.code_messages().items():
+        path = tools.CODE_MESSAGES / f"{page}.po"
+        assert path.is_file(), f"{path.relative_to(ROOT)} is missing: run `make i18n`"
+        have = {str(m.id) for m in _catalog(path) if m.id}
+        missing = sorted(set(messages) - have)
+        assert not missing, f"run `make i18n`: {page}'s code has new messages: {missing[:5]}"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for d in COMPLETE for p in tools.page_catalogs(d)[1:]] or [None],
+    ids=lambda p: p.name if p else "none",
+)
+def test_complete_pages_code_catalogs_are_translated(path: Path | None) -> None:
+    if path is None:
+        return  # no complete page has self-checks or checkers yet
+    status = tools.catalog_status(path)
+    assert not status.missing, f"{status.path}: translate {status.missing[:10]}"
+
+
+@pytest.fixture
+def chapter_catalog(tmp_path, monkeypatch):
+    """bpcourse's catalogs plus a chapter's, as a translator would fill it."""
+    locale = tmp_path / "locale"
+    shutil.copytree(i18n.LOCALE_DIR, locale)
+    (locale / "zh_CN" / "LC_MESSAGES" / "chapters").mkdir(exist_ok=True)
+    (locale / "zh_CN" / "LC_MESSAGES" / "chapters" / "99_test.po").write_text(
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+        'msgid "For H = {H_q.tolist()}, what is the threshold?"\n'
+        'msgstr "对 H = {H_q.tolist()}，阈值是多少？"\n\n'
+        'msgid "off by a constant factor of 2: the 2 is missing"\n'
+        'msgstr "差一个常数因子 2：少了这个 2"\n\n'
+        "msgid \"this is the slip '{name}': {hint}.\"\n"
+        'msgstr "这是“{name}”这一错误：{hint}。"\n\n'
+        'msgid "the 2 dropped"\nmsgstr "丢掉了 2"\n\n'
+        'msgid "Which one?"\nmsgstr "哪一个？"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(i18n, "LOCALE_DIR", locale)
+    i18n.catalog.cache_clear()
+    i18n.templates.cache_clear()
+    yield
+    i18n.catalog.cache_clear()
+    i18n.templates.cache_clear()
+
+
+def test_a_chapters_questions_speak_the_page_language(both, chapter_catalog) -> None:
+    from bpcourse import selfcheck
+
+    H_q = [[2.0, 0.0], [0.0, 4.0]]  # the prompt is made at run time, numbers and all
+    q = selfcheck.Numeric(
+        "sc-x",
+        f"For H = {H_q}, what is the threshold?",
+        0.5,
+        (("Off by a constant factor of 2: the 2 is missing", 1.0),),  # capitalised hint
+    )
+    zh, fell_back = i18n.resolve(q._repr_html_(), "zh_CN")
+    assert "对 H = [[2.0, 0.0], [0.0, 4.0]]，阈值是多少？" in zh
+    hint = json.dumps("差一个常数因子 2：少了这个 2")[1:-1]  # in the question's JSON data
+    assert hint in html_lib.unescape(zh) and not fell_back
+    en, _ = i18n.resolve(q._repr_html_(), "en")
+    assert "For H = [[2.0, 0.0], [0.0, 4.0]], what is the threshold?" in en
+    options = (selfcheck.Option("0", True, "Correct."), selfcheck.Option("1", False, "No."))
+    c = selfcheck.Choice("sc-c", "Which one?", options)
+    assert "哪一个？" in i18n.resolve(c._repr_html_(), "zh_CN")[0]
+
+
+def test_a_checker_speaks_the_kernels_language(monkeypatch, chapter_catalog) -> None:
+    from bpcourse.exercises.feedback import Check, Mistake
+
+    monkeypatch.delenv(i18n.LANGUAGES_ENV, raising=False)
+    monkeypatch.setenv(i18n.LANG_ENV, "zh_CN")
+    double = Check(
+        "ex-t",
+        lambda x: 2 * x,
+        [(1.0,), (3.0,)],
+        (
+            Mistake("off by a constant factor of 2: the 2 is missing", lambda x: x),
+            Mistake("this is the slip 'the 2 dropped': the 2 is missing.", lambda x: -x),
+        ),
+    )
+    assert str(double.run(lambda x: x)) == "[ex-t] ✘ 还不对: 差一个常数因子 2：少了这个 2"
+    slip = str(double.run(lambda x: -x))  # a template whose values are messages too
+    assert slip == "[ex-t] ✘ 还不对: 这是“丢掉了 2”这一错误：the 2 is missing。"
+    unnamed = str(double.run(lambda x: 3 * x))  # the engine's own words
+    assert "差一个常数倍：你的答案是正确答案的 1.5 倍" in unnamed
+    assert str(double.run(lambda x: 2 * x)) == "[ex-t] ✔ 通过: 做得好。"
+    monkeypatch.setenv(i18n.LANG_ENV, "en")
+    assert "off by a constant factor: your answer is 1.5 times" in str(double.run(lambda x: 3 * x))
+
+
 def test_messages_are_literal_ids() -> None:
     with pytest.raises(ValueError, match="cannot be translated"):
         i18n.extract('x = _(f"at {lr}")')
@@ -323,6 +450,14 @@ def test_chinese_notebooks_are_the_english_code_with_chinese_prose(tmp_path: Pat
     code_zh = [c["source"] for c in chinese["cells"] if c["cell_type"] == "code"]
     assert code_zh[0] == tools.SET_LANGUAGE and code_zh[1:] == code
     assert (tmp_path / "images").is_dir()
+    # a page not (wholly) translated says so under its title; a complete one does not
+    for path in tmp_path.glob("*.*"):
+        doc = f"chapters/{path.stem}"
+        if path.suffix not in (".md", ".ipynb") or path.name == "README.md":
+            continue
+        text = path.read_text(encoding="utf-8")
+        noted = tools.NOT_TRANSLATED in text or tools.PARTLY_TRANSLATED in text
+        assert noted == (doc not in COMPLETE), f"{path.name}: the untranslated note"
 
 
 # ------------------------------------------------------------------ the built editions
@@ -381,6 +516,20 @@ def test_complete_chinese_pages_read_in_chinese(built_zh_book: Path, doc: str) -
     english = re.findall(r"(?:\b[A-Za-z][a-z'-]+\b[ ,;:]+){5,}[A-Za-z][a-z'-]+", text)
     assert not english, f"{doc}: English sentences on the Chinese page: {english[:5]}"
     assert "**" not in text and not ROLE.search(text), f"{doc}: Markdown shows as text"
+
+
+def test_pages_not_translated_say_so(built_zh_book: Path) -> None:
+    from i18n_ext import NOT_TRANSLATED, PARTLY_TRANSLATED
+
+    for page in _pages(built_zh_book):
+        doc = page.relative_to(built_zh_book).with_suffix("").as_posix()
+        if not doc.startswith("chapters/"):
+            continue
+        text = page.read_text(encoding="utf-8")
+        noted = NOT_TRANSLATED in text or PARTLY_TRANSLATED in text
+        assert noted == (doc not in COMPLETE), f"{doc}: the note on an untranslated page"
+        if NOT_TRANSLATED in text:
+            assert '<div lang="en">' in text, f"{doc}: its English is not marked lang=en"
 
 
 def test_complete_pages_show_no_output_in_english(built_zh_book: Path) -> None:
