@@ -60,6 +60,9 @@ from bpcourse.i18n import _, localized, tr
 
 #: Most slider combinations one explorer may have (each is a precomputed image).
 MAX_FRAMES = 64
+#: The longest label a control shows whole: labels share one width, at most 22em
+#: (``Explorer.widget``), and JupyterLab cuts a longer label off with an ellipsis.
+MAX_LABEL = 38
 #: Environment variable the book build sets to ``"all"`` to precompute every frame.
 FRAMES_ENV = "BPKIT_STATIC_FRAMES"
 
@@ -78,6 +81,11 @@ class Slider:
     def __post_init__(self) -> None:
         if len(self.values) == 0:
             raise ValueError(f"slider {self.label!r} needs at least one value")
+        if len(self.label) > MAX_LABEL:
+            raise ValueError(
+                f"slider label {self.label!r} has {len(self.label)} characters; JupyterLab "
+                f"cuts a label longer than {MAX_LABEL} off (the labels share at most 22em)"
+            )
         bad = [v for v in self.values if _is_number(v) and not np.isfinite(float(v))]
         if bad:
             raise ValueError(

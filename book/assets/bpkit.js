@@ -88,6 +88,8 @@
         box.removeAttribute("aria-label");
       }
     });
+    // a mark for the browser test: the equations have been measured at least once
+    document.documentElement.setAttribute("data-bpkit-equations", "measured");
   }
 
   ready(function () {
@@ -99,6 +101,10 @@
     (function whenTypeset() {
       if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
         MathJax.startup.promise.then(scrollableEquations);
+        // the maths' fonts may arrive after the typesetting and widen an equation
+        if (document.fonts && document.fonts.ready) document.fonts.ready.then(function () {
+          MathJax.startup.promise.then(scrollableEquations);
+        });
       } else if (tries++ < 100) {
         setTimeout(whenTypeset, 100);
       }

@@ -524,7 +524,7 @@ def race_explorer(surface: str = "quadratic") -> Explorer:
         sliders={
             "lr": Slider(
                 RACE_LRS[surface],
-                "learning rate η (SGD, momentum, Nesterov)",
+                "η of SGD, momentum and Nesterov",
                 RACE_DEFAULT_LR[surface],
                 fmt=lambda v: f"{v:.3g}",
             ),

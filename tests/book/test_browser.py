@@ -486,6 +486,10 @@ JS_MATH = """async () => {
     await new Promise(r => setTimeout(r, 50));
   if (!(window.MathJax && MathJax.startup)) return {math: math.length, typeset: 0, mathjax: false};
   await MathJax.startup.promise;
+  // the book's script measures the typeset equations (a wide one becomes a keyboard-
+  // scrollable region): wait for it, or axe may look in between
+  for (let i = 0; i < 100 && !document.documentElement.hasAttribute('data-bpkit-equations'); i++)
+    await new Promise(r => setTimeout(r, 50));
   return {math: math.length, mathjax: true,
           typeset: math.filter(el => el.querySelector('mjx-container')).length};
 }"""

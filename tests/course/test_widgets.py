@@ -101,6 +101,15 @@ def test_slider_rejects_empty_values_and_a_default_outside_them() -> None:
         Slider([0.1, 0.2], "lr", default=0.3)
 
 
+def test_slider_refuses_a_label_jupyterlab_would_cut_off() -> None:
+    """The labels share one width of at most 22em; a longer label ends in an ellipsis."""
+    from bpcourse.widgets import MAX_LABEL, Slider
+
+    Slider([0.1, 0.2], "x" * MAX_LABEL)
+    with pytest.raises(ValueError, match=f"has {MAX_LABEL + 1} characters"):
+        Slider([0.1, 0.2], "x" * (MAX_LABEL + 1))
+
+
 def test_slider_grids_refuse_what_they_cannot_build_in_words() -> None:
     with pytest.raises(ValueError, match="'lr': lo must be a finite number, got nan"):
         Slider.logspace(float("nan"), 1.0, 5, "lr")
