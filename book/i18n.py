@@ -216,6 +216,26 @@ def checker_messages(source: str) -> list[tuple[int, str]]:
     return [(line, m) for line, m in found if len(m.split()) >= 2]
 
 
+#: Where an explorer's words are in its calls: the positional index or the keyword.
+EXPLORER_WORDS = {"Slider": (1, "label"), "linspace": (3, "label"), "Explorer": (4, "title")}
+
+
+def explorer_messages(source: str) -> list[tuple[int, str]]:
+    """An explorer module's caption and slider labels (shown through ``_``; the sentence
+    under each frame, ``describe``, is composed in code and not a message yet)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call) or _call_name(node) not in EXPLORER_WORDS:
+            continue
+        index, keyword = EXPLORER_WORDS[_call_name(node)]
+        if _call_name(node) != "Explorer":  # a slider: its label and any named values
+            found += [m for arg in node.args for m in _strings(arg)]
+        elif len(node.args) > index:
+            found += _strings(node.args[index])
+        found += [m for kw in node.keywords if kw.arg == keyword for m in _strings(kw.value)]
+    return found
+
+
 def _cells(path: Path) -> list[tuple[int, str]]:
     nb = json.loads(path.read_text(encoding="utf-8"))
     out = []
@@ -243,15 +263,20 @@ def code_messages() -> dict[str, dict[str, list[str]]]:
             for _line, message in lines:
                 found.setdefault(message, []).append(rel)
             for m in re.finditer(
-                r"from bpcourse\.exercises import ([\w, ]+)|bpcourse\.exercises\.(\w+)", source
+                r"from bpcourse\.(exercises|explorers) import ([\w, ]+)"
+                r"|from bpcourse\.(exercises|explorers)\.(\w+) import",
+                source,
             ):
-                for module in re.split(r"\s*,\s*", (m.group(1) or m.group(2)).strip()):
-                    modules.append(module.split(" as ")[0].strip())
+                package = m.group(1) or m.group(3)
+                names = m.group(2) or m.group(4)
+                for module in re.split(r"\s*,\s*", names.strip()):
+                    modules.append(f"{package}/{module.split(' as ')[0].strip()}")
         for module in dict.fromkeys(modules):
-            file = BPCOURSE / "exercises" / f"{module}.py"
+            file = BPCOURSE / f"{module}.py"
             if not file.is_file():
                 continue
-            for line, message in checker_messages(file.read_text(encoding="utf-8")):
+            extract = checker_messages if module.startswith("exercises/") else explorer_messages
+            for line, message in extract(file.read_text(encoding="utf-8")):
                 found.setdefault(message, []).append(f"{file.relative_to(ROOT).as_posix()}:{line}")
         if found:
             pages[path.stem] = found

@@ -322,6 +322,16 @@ def test_the_chapters_code_messages_are_extracted() -> None:
         "your gradient",
         "every gradient is right.",
     }  # one-word nouns are left out: "gradients" is said by bpcourse.po's own words
+    explorer = (
+        'Explorer(f, g, {"z": Slider.linspace(*Z, 13, "logit z"), "a": Slider(["relu"], "kind")},'
+        ' describe, f"Loss on the {name}", figsize=(8, 3))'
+    )
+    assert [m for _line, m in tools.explorer_messages(explorer)] == [
+        "Loss on the {name}",
+        "logit z",
+        "relu",
+        "kind",
+    ]
 
 
 def test_the_code_catalogs_are_current_with_the_chapters() -> None:
