@@ -242,12 +242,31 @@ def _(message: str) -> str:
         found = table.get(message[:1].lower() + message[1:])
     if found is None and len(message) < 4000:
         found = _from_template(message, lang)
+    if found is None and "; " in message:  # hints joined by code: each is a message
+        found = _joined(message, lang)
     if found is None:
         missed = _missed.get()
         if missed is not None:
             missed.append(message)
         return message
     return found
+
+
+def _joined(message: str, lang: str) -> str | None:
+    """``"a; b"`` as the translations of ``a`` and ``b`` joined, or ``None``."""
+    table, parts = catalog(lang), []
+    for part in message.split("; "):
+        found = table.get(part) or table.get(part[:1].lower() + part[1:])
+        if found is None and len(part) < 4000:
+            found = _from_template(part, lang)
+        if found is None:
+            return None
+        parts.append(found)
+    return SEPARATOR.get(lang, "; ").join(parts)
+
+
+#: How a language joins clauses that code put together with "; ".
+SEPARATOR = {"zh_CN": "；"}
 
 
 def N_(message: str) -> str:
