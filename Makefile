@@ -1,9 +1,11 @@
 # bpkit course: two commands on a fresh machine with Python 3.10+ and make.
-#   make book   create .venv, install, build the HTML book into _build/html
+#   make book   create .venv, install, build the HTML book into _build/html: the English
+#               edition, then the Chinese one (_build/html/zh) from the same executed notebooks
 #   make test   the whole suite (lint, unit and property tests, every notebook,
 #               the book build, the browser test of the built book)
 #   make pdf    the whole book as one PDF (_build/pdf/book.pdf), offline, for handouts
-#   make lab    JupyterLab on the chapters, for self-study
+#   make lab    JupyterLab on the chapters, for self-study (make lab-zh: 中文版)
+#   make i18n   refresh the translation catalogs (locale/, bpcourse/locale/) and list what is left
 #   make bench  benchmarks against the performance budgets
 
 PYTHON ?= python3
@@ -12,7 +14,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 BOOK_FLAGS := -W -n --keep-going
 
-.PHONY: book pdf test lab bench lint format clean browser-deps strip
+.PHONY: book pdf test lab lab-zh i18n bench lint format clean browser-deps strip
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "bpkit needs Python 3.10 or newer; found " + sys.version.split()[0])'
@@ -31,7 +33,9 @@ book pdf test: export OPENBLAS_NUM_THREADS ?= 1
 # notebook: the execution cache keys on each notebook's code only.)
 book: $(STAMP)
 	$(BIN)/jupyter-book build . $(BOOK_FLAGS)
+	$(BIN)/python book/i18n.py build
 	@echo "The book is at file://$(CURDIR)/_build/html/index.html"
+	@echo "中文版: file://$(CURDIR)/_build/html/zh/index.html"
 
 # One HTML page of the whole book, printed by Debian's Chromium once MathJax has typeset
 # it (book/pdf.py): Jupyter Book's pdfhtml builder downloads its own browser (no network).
@@ -65,11 +69,23 @@ test: $(STAMP) browser-deps lint
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters
 
+# The chapters in Chinese, generated from the catalogs (book/i18n.py notebooks): nothing
+# online is needed, so this works where Colab and Binder cannot be reached.
+lab-zh: $(STAMP)
+	$(BIN)/python book/i18n.py notebooks
+	$(BIN)/jupyter lab chapters_zh
+
+# New and changed English text lands in the catalogs empty or fuzzy; translate, then
+# `make book`. Exits non-zero while a page listed in locale/zh_CN/complete.txt has gaps.
+i18n: $(STAMP)
+	$(BIN)/python book/i18n.py gettext
+	$(BIN)/python book/i18n.py status
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf _build
+	rm -rf _build chapters_zh
 
 # Strip outputs and execution counts from every notebook (commit notebooks stripped).
 strip: $(STAMP)

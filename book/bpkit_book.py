@@ -305,10 +305,16 @@ def _outdated_when_bpkit_changed(app: Any, env: Any, added: Any, changed: Any, r
     if stamp.is_file() and stamp.read_text() == bpkit_fingerprint():
         return []
     cache = Path(env.mystnb_config.execution_cache_path)
-    if cache.is_dir():
-        from jupyter_cache import get_cache
+    # The cache keeps its own stamp: a second build sharing it (the Chinese edition, whose
+    # pages have their own stamp) re-reads the notebooks but does not execute them again.
+    cache_stamp = cache.with_name(cache.name + ".bpkit-fingerprint")
+    if not (cache_stamp.is_file() and cache_stamp.read_text() == bpkit_fingerprint()):
+        if cache.is_dir():
+            from jupyter_cache import get_cache
 
-        get_cache(str(cache)).clear_cache()
+            get_cache(str(cache)).clear_cache()
+        cache_stamp.parent.mkdir(parents=True, exist_ok=True)
+        cache_stamp.write_text(bpkit_fingerprint())
     notebooks = [d for d in env.found_docs if str(env.doc2path(d)).endswith(".ipynb")]
     logging.getLogger(__name__).info(
         f"bpkit or bpcourse changed since the last build: executing {len(notebooks)} notebooks afresh"

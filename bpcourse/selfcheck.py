@@ -33,13 +33,20 @@ from typing import Any
 
 import numpy as np
 
+from bpcourse.i18n import N_, _, localized, tr
+
 __all__ = ["Choice", "Numeric", "Option", "numeric_from_check", "parse_number"]
 
-NOT_A_NUMBER = "That is not a number. Type digits, e.g. 0.25, -1.5, 3e-4 or 2/3."
-CORRECT = "Correct."
-UNKNOWN = (
+NOT_A_NUMBER = N_("That is not a number. Type digits, e.g. 0.25, -1.5, 3e-4 or 2/3.")
+CORRECT = N_("Correct.")
+UNKNOWN = N_(
     "That matches no mistake we know of (and is not the right value). Check each step once more."
 )
+NOT_QUITE = N_("Not quite: {hints}")
+OR = N_(" Or: ")
+CHOOSE = N_("Choose an answer first.")
+CORRECT_BECAUSE = N_("Correct. {explanation}")
+NOT_QUITE_BECAUSE = N_("Not quite. {explanation}")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -108,26 +115,30 @@ class Numeric:
     @property
     def tolerance_text(self) -> str:
         if self.decades is not None:
-            return (
-                f"An order of magnitude: an answer within a factor of {10**self.decades:.2g} "
-                "of the right value counts as right."
-            )
-        return f"An answer within {self.rtol * 100:.2g} % of the right value counts as right."
+            return _(
+                "An order of magnitude: an answer within a factor of {factor} of the right "
+                "value counts as right."
+            ).format(factor=f"{10**self.decades:.2g}")
+        return _("An answer within {percent} % of the right value counts as right.").format(
+            percent=f"{self.rtol * 100:.2g}"
+        )
 
     def verdict(self, text: str) -> tuple[str, str]:
         """``(kind, message)`` for a typed answer: kind is ``correct``, ``mistake``,
         ``unknown`` or ``nan`` (not a number)."""
         x = parse_number(text)
         if x is None:
-            return "nan", NOT_A_NUMBER
+            return "nan", _(NOT_A_NUMBER)
         if self._near(x, self.answer):
-            return "correct", CORRECT
+            return "correct", _(CORRECT)
         named = [
-            hint for hint, value in self.mistakes if math.isfinite(value) and self._near(x, value)
+            _(hint)
+            for hint, value in self.mistakes
+            if math.isfinite(value) and self._near(x, value)
         ]
         if named:
-            return "mistake", "Not quite: " + " Or: ".join(named)
-        return "unknown", UNKNOWN
+            return "mistake", _(NOT_QUITE).format(hints=_(OR).join(named))
+        return "unknown", _(UNKNOWN)
 
     def _data(self) -> dict[str, Any]:
         return {
@@ -136,17 +147,24 @@ class Numeric:
             "rtol": self.rtol,
             "atol": self.atol,
             "decades": self.decades,
-            "mistakes": [[h, v] for h, v in self.mistakes if math.isfinite(v)],
-            "text": {"nan": NOT_A_NUMBER, "correct": CORRECT, "unknown": UNKNOWN},
+            "mistakes": [[tr(h), v] for h, v in self.mistakes if math.isfinite(v)],
+            "text": {
+                "nan": tr(NOT_A_NUMBER),
+                "correct": tr(CORRECT),
+                "unknown": tr(UNKNOWN),
+                "mistake": tr(NOT_QUITE),
+                "or": tr(OR),
+            },
         }
 
     def _body(self, uid: str) -> str:
         return (
-            f'<label for="{uid}-in" class="bpkit-sc-prompt">{html.escape(self.prompt)}</label>'
+            f'<label for="{uid}-in" class="bpkit-sc-prompt">{html.escape(tr(self.prompt))}</label>'
             f'<div class="bpkit-sc-row"><input id="{uid}-in" type="text" inputmode="decimal" '
             f'autocomplete="off" aria-describedby="{uid}-tol">'
-            f'<button type="submit">Check</button></div>'
-            f'<p id="{uid}-tol" class="bpkit-sc-note">{html.escape(self.tolerance_text)}</p>'
+            f'<button type="submit">{html.escape(tr("Check"))}</button></div>'
+            f'<p id="{uid}-tol" class="bpkit-sc-note">'
+            f"{html.escape(localized(lambda: self.tolerance_text))}</p>"
         )
 
     def _repr_html_(self) -> str:
@@ -184,34 +202,34 @@ class Choice:
 
     def verdict(self, index: int | None) -> tuple[str, str]:
         if index is None:
-            return "none", "Choose an answer first."
+            return "none", _(CHOOSE)
         option = self.options[index]
-        return (
-            ("correct", f"Correct. {option.explanation}")
-            if option.correct
-            else (
-                "wrong",
-                f"Not quite. {option.explanation}",
-            )
-        )
+        explanation = _(option.explanation)
+        if option.correct:
+            return "correct", _(CORRECT_BECAUSE).format(explanation=explanation)
+        return "wrong", _(NOT_QUITE_BECAUSE).format(explanation=explanation)
 
     def _data(self) -> dict[str, Any]:
         return {
             "kind": "choice",
-            "options": [[o.correct, o.explanation] for o in self.options],
-            "text": {"none": "Choose an answer first."},
+            "options": [
+                [o.correct, localized(lambda i=i: self.verdict(i)[1])]
+                for i, o in enumerate(self.options)
+            ],
+            "text": {"none": tr(CHOOSE)},
         }
 
     def _body(self, uid: str) -> str:
         radios = "".join(
             f'<div><input type="radio" id="{uid}-{i}" name="{uid}" value="{i}">'
-            f'<label for="{uid}-{i}">{html.escape(o.text)}</label></div>'
+            f'<label for="{uid}-{i}">{html.escape(tr(o.text))}</label></div>'
             for i, o in enumerate(self.options)
         )
         return (
-            f'<fieldset><legend class="bpkit-sc-prompt">{html.escape(self.prompt)}</legend>'
+            f'<fieldset><legend class="bpkit-sc-prompt">{html.escape(tr(self.prompt))}</legend>'
             f"{radios}</fieldset>"
-            '<div class="bpkit-sc-row"><button type="submit">Check</button></div>'
+            f'<div class="bpkit-sc-row"><button type="submit">{html.escape(tr("Check"))}</button>'
+            "</div>"
         )
 
     def _repr_html_(self) -> str:
@@ -255,13 +273,13 @@ _SCRIPT = r"""
           if (x === null) return say("nan", d.text.nan);
           if (near(x, d.answer, d)) return say("correct", d.text.correct);
           var named = d.mistakes.filter(function (m) { return near(x, m[1], d); }).map(function (m) { return m[0]; });
-          if (named.length) return say("mistake", "Not quite: " + named.join(" Or: "));
+          if (named.length) return say("mistake", d.text.mistake.replace("{hints}", named.join(d.text.or)));
           return say("unknown", d.text.unknown);
         }
         var picked = root.querySelector("input[type=radio]:checked");
         if (!picked) return say("none", d.text.none);
         var o = d.options[+picked.value];
-        say(o[0] ? "correct" : "wrong", (o[0] ? "Correct. " : "Not quite. ") + o[1]);
+        say(o[0] ? "correct" : "wrong", o[1]);
       });
     };
   }
@@ -297,7 +315,7 @@ def _widget(uid: str, body: str, data: dict[str, Any]) -> str:
     return (
         f'<div class="bpkit-selfcheck" id="{uid}" role="group" aria-labelledby="{uid}-title">'
         f"<style>{_STYLE}</style>"
-        f'<p class="bpkit-sc-title" id="{uid}-title">Self-check</p>'
+        f'<p class="bpkit-sc-title" id="{uid}-title">{html.escape(tr("Self-check"))}</p>'
         f"<form novalidate>{body}</form>"
         f'<p aria-live="polite" role="status" id="{uid}-out"></p>'
         f'<script type="application/json">{payload}</script>'

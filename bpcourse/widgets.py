@@ -56,6 +56,8 @@ from typing import Any
 
 import numpy as np
 
+from bpcourse.i18n import _, localized, tr
+
 #: Most slider combinations one explorer may have (each is a precomputed image).
 MAX_FRAMES = 64
 #: The longest label a control shows whole: labels share one width, at most 22em
@@ -387,7 +389,7 @@ class Explorer:
         out = {"src": _data_url(self.figure(data, full))}
         if phone and self.phone_fits():
             out["phone"] = _data_url(self.phone_figure(data, full))
-        out.update(alt=self.describe_fn(data, full), digest=digest(data))
+        out.update(alt=localized(lambda: self.describe_fn(data, full)), digest=digest(data))
         return out
 
     def _default_data(self) -> Any:
@@ -433,17 +435,17 @@ class Explorer:
         layout = {"width": "100%", "max_width": "56em"}
         controls = {}
         for name, s in self.sliders.items():
-            options = [(s.fmt(v), v) for v in s.values]
+            options = [(_value_label(s, v, _), v) for v in s.values]
             common = {
                 "options": options,
                 "value": s.values[s.default_index],
-                "description": s.label,
+                "description": _(s.label),
                 "description_allow_html": False,
             }
             if s.is_choice:
                 controls[name] = widgets.ToggleButtons(
                     **common,
-                    tooltips=[f"{s.label} = {label}" for label, _ in options],
+                    tooltips=[f"{_(s.label)} = {label}" for label, _v in options],
                     style={"description_width": label_width, "button_width": "auto"},
                     # a row, as a slider's: label | buttons (ipywidgets stacks them)
                     layout=widgets.Layout(**layout, display="flex", align_items="center"),
@@ -481,8 +483,10 @@ class Explorer:
     def setting_text(self, params: dict[str, Any]) -> str:
         """``"Shown for learning rate = 0.1, steps = 5."``: the line a printed page keeps."""
         full = {**self.defaults(), **params}
-        words = ", ".join(f"{s.label} = {s.fmt(full[n])}" for n, s in self.sliders.items())
-        return f"Shown for {words}."
+        words = ", ".join(
+            f"{_(s.label)} = {_value_label(s, full[n], _)}" for n, s in self.sliders.items()
+        )
+        return _("Shown for {settings}.").format(settings=words)
 
     def static_html(self, all_frames: bool = True) -> str:
         """The self-contained HTML block: controls, precomputed frames, inline script.
@@ -523,18 +527,21 @@ class Explorer:
             image = f'<div class="{PHONE_SCROLL_CLASS}">{image}</div>'
         image += (
             f'<p class="bpkit-describe" aria-live="polite">{html.escape(first["alt"])}</p>'
-            f'<p class="bpkit-setting">{html.escape(self.setting_text(self.defaults()))}</p>'
+            f'<p class="bpkit-setting">'
+            f"{html.escape(localized(lambda: self.setting_text(self.defaults())))}</p>"
         )
-        caption = f"<figcaption>{html.escape(self.title)}</figcaption>"
+        caption = f"<figcaption>{html.escape(tr(self.title))}</figcaption>"
         if not all_frames:
             return (
                 f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}>'
                 f"<style>{_style()}</style>{caption}{image}"
-                '<p class="bpkit-note"><em>Run this notebook in Jupyter to move the '
-                "controls.</em></p></figure>"
+                f'<p class="bpkit-note"><em>'
+                f"{html.escape(tr('Run this notebook in Jupyter to move the controls.'))}"
+                "</em></p></figure>"
             )
         controls = [self._control_html(uid, k, n) for k, n in enumerate(names)]
         payload = json.dumps(frames, separators=(",", ":")).replace("</", "<\\/")
+        attrs += f' data-setting-text="{html.escape(tr("Shown for {settings}."))}"'
         return (
             f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}><style>{_style()}</style>'
             f'{caption}<div class="bpkit-controls">{"".join(controls)}</div>{image}'
@@ -544,10 +551,11 @@ class Explorer:
 
     def _control_html(self, uid: str, k: int, name: str) -> str:
         s = self.sliders[name]
-        labels = [s.fmt(v) for v in s.values]
+        labels = [_value_label(s, v, lambda m: localized(lambda: _(m))) for v in s.values]
         i0 = s.default_index
+        label = tr(s.label)
         data = (
-            f'data-name="{html.escape(name)}" data-label="{html.escape(s.label)}" '
+            f'data-name="{html.escape(name)}" data-label="{html.escape(label)}" '
             f'data-labels="{html.escape(json.dumps(labels))}" '
             f'data-values="{html.escape(json.dumps([_jsonable(v) for v in s.values]))}"'
         )
@@ -560,12 +568,12 @@ class Explorer:
             )
             return (
                 f'<fieldset class="bpkit-control bpkit-choice" id="{cid}" {data}>'
-                f"<legend>{html.escape(s.label)}</legend>"
+                f"<legend>{html.escape(label)}</legend>"
                 f'<div class="bpkit-options">{options}</div></fieldset>'
             )
         return (
             f'<div class="bpkit-control bpkit-range" {data}>'
-            f'<label for="{cid}">{html.escape(s.label)}</label>'
+            f'<label for="{cid}">{html.escape(label)}</label>'
             f'<input type="range" id="{cid}" name="{html.escape(name)}" min="0" '
             f'max="{len(s.values) - 1}" step="1" value="{i0}" '
             f'aria-valuetext="{html.escape(labels[i0])}">'
@@ -582,6 +590,11 @@ class Explorer:
         bundle["text/html"] = self.static_html(all_frames=precompute_all_frames())
         bundle["text/plain"] = f"<Explorer: {self.title}>"
         return bundle
+
+
+def _value_label(s: Slider, v: Any, translate: Callable[[str], str]) -> str:
+    """A slider value as the reader sees it: numbers as formatted, names translated."""
+    return s.fmt(v) if _is_number(v) else translate(s.fmt(v))
 
 
 def _plotting():
@@ -677,7 +690,7 @@ words.push(c.dataset.label+' = '+l);var r=c.querySelector('input[type=range]');
 if(r){r.setAttribute('aria-valuetext',l);c.querySelector('output').textContent=l;}});
 var f=frames[key(idx)];if(!f)return;if(source&&f.phone)source.srcset=f.phone;img.src=f.src;
 img.dataset.digest=f.digest;
-img.dataset.key=key(idx);text.textContent=f.alt;setting.textContent='Shown for '+words.join(', ')+'.';
+img.dataset.key=key(idx);text.textContent=f.alt;setting.textContent=root.dataset.settingText.replace('{settings}',words.join(', '));
 prefetch(idx);}
 root.addEventListener('input',show);root.addEventListener('change',show);
 root.addEventListener('focusin',function(){prefetch(controls.map(at));},{once:true});

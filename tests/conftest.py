@@ -48,3 +48,18 @@ def built_book() -> Path:
         log = (run.stdout + run.stderr)[-8000:]
         pytest.fail(f"the book build failed ({' '.join(cmd)}, exit {run.returncode}):\n{log}")
     return html
+
+
+@pytest.fixture(scope="session")
+def built_zh_book(built_book: Path) -> Path:
+    """The Chinese edition, built after the English one from the same execution cache
+    (``book/i18n.py build``, as ``make book``); return ``_build/html/zh``."""
+    if BOOK_SOURCE.resolve() != ROOT:
+        pytest.fail("the Chinese edition is built from this repository only (BPKIT_BOOK_SOURCE)")
+    cmd = [sys.executable, str(ROOT / "book" / "i18n.py"), "build"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, check=False)
+    html = built_book / "zh"
+    if run.returncode != 0 or not (html / "index.html").is_file():
+        log = (run.stdout + run.stderr)[-8000:]
+        pytest.fail(f"the Chinese build failed ({' '.join(cmd)}, exit {run.returncode}):\n{log}")
+    return html

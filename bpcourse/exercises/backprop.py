@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 
 from bpcourse import bugs
 from bpcourse.exercises.feedback import GRADIENT_HINTS, Check, Feedback, Mistake, WrongForm
+from bpcourse.i18n import N_, _
 from bpkit.activations import sigmoid_grad, tanh, tanh_grad
 from bpkit.gradcheck import numerical_gradient
 
@@ -40,7 +41,7 @@ __all__ = [
     "check_shapes",
 ]
 
-_SHAPE_HINT = (
+_SHAPE_HINT = N_(
     "With rows as examples: Delta2 is (n, n_out), W2 is (n_out, n_hid), so Delta2 @ W2 is "
     "(n, n_hid), the shape of Z1; no transpose is needed there."
 )
@@ -52,7 +53,7 @@ def _cases(seed: int, shapes: Sequence[Sequence[tuple[int, ...]]]) -> list[tuple
 
 
 def _show_shapes(*args: Array) -> str:
-    return "inputs of shapes " + ", ".join(str(np.shape(a)) for a in args)
+    return _("inputs of shapes {shapes}").format(shapes=", ".join(str(np.shape(a)) for a in args))
 
 
 # ---------------------------------------------------------------- ex-bp-by-hand

@@ -60,7 +60,7 @@ def chain_grad_w1(w1: float, w2: float, w3: float, x: float, y: float) -> float:
 # nothing (missing), tanh itself, or 1 - z² of the pre-activation z.
 _TANH_SLIPS = {
     "right": None,
-    "missing": "the derivative of the {nth} tanh, 1 - {a}², is missing from {d}",
+    "missing": "the derivative of the {nth}, 1 - {a}², is missing from {d}",
     "tanh": "tanh' is written as tanh in {d}: the derivative of tanh(z) is 1 - tanh(z)², "
     "not tanh(z)",
     "preact": "tanh' is evaluated at the wrong argument in {d}: 1 - z² of the pre-activation "
@@ -100,6 +100,14 @@ def _chain_variant(slip1: str, slip2: str) -> Fn:
     return grad
 
 
+#: The two tanh layers of the three-layer chain: what a slip's hint fills in (the ordinal
+#: with its noun, so that it is a message of its own for the translations).
+_LAYERS = (
+    ("first tanh", "(a⁽¹⁾)", "da⁽¹⁾/dw⁽¹⁾", "w⁽¹⁾x"),
+    ("second tanh", "(a⁽²⁾)", "da⁽²⁾/da⁽¹⁾", "w⁽²⁾a⁽¹⁾"),
+)
+
+
 def _three_layer_mistakes() -> list[Mistake]:
     mistakes = []
     for slip1, slip2 in product(_TANH_SLIPS, repeat=2):
@@ -110,10 +118,7 @@ def _three_layer_mistakes() -> list[Mistake]:
         else:
             text = "; ".join(
                 _TANH_SLIPS[slip].format(nth=nth, a=a, d=d, z=z)
-                for slip, nth, a, d, z in (
-                    (slip1, "first", "(a⁽¹⁾)", "da⁽¹⁾/dw⁽¹⁾", "w⁽¹⁾x"),
-                    (slip2, "second", "(a⁽²⁾)", "da⁽²⁾/da⁽¹⁾", "w⁽²⁾a⁽¹⁾"),
-                )
+                for slip, (nth, a, d, z) in zip((slip1, slip2), _LAYERS, strict=True)
                 if slip != "right"
             )
         mistakes.append(Mistake(text, _chain_variant(slip1, slip2), f"{slip1}-{slip2}"))

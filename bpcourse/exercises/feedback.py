@@ -31,9 +31,11 @@ from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
+from bpcourse.i18n import N_, _, localized
+
 Status = Literal["not attempted", "passed", "failed"]
-NOT_ATTEMPTED = "not attempted yet: replace the `raise NotImplementedError` with your answer"
-RETURNED_NOTHING = "your function returned nothing (a missing `return`?)"
+NOT_ATTEMPTED = N_("not attempted yet: replace the `raise NotImplementedError` with your answer")
+RETURNED_NOTHING = N_("your function returned nothing (a missing `return`?)")
 RTOL, ATOL = 1e-6, 1e-9  # the one default tolerance of every checker
 
 # Where a learner can run a chapter: the static page's check cells link there.
@@ -80,20 +82,21 @@ class Feedback:
         return self
 
     def __str__(self) -> str:
+        message = _(self.message)  # a fixed message; a composed one is in its language already
         if self.status == "not attempted":  # the message says so already
-            return f"[{self.exercise}] … {self.message}"
-        mark = {"passed": "✔ passed", "failed": "✘ not yet"}[self.status]
-        return f"[{self.exercise}] {mark}: {self.message}"
+            return f"[{self.exercise}] … {message}"
+        mark = {"passed": _("✔ passed"), "failed": _("✘ not yet")}[self.status]
+        return f"[{self.exercise}] {mark}: {message}"
 
     def _repr_pretty_(self, p, cycle) -> None:
-        more = "\n  (the inputs and numbers: .details)" if self.details else ""
-        p.text(str(self) + more)
+        more = "\n  " + _("(the inputs and numbers: .details)") if self.details else ""
+        p.text(localized(lambda: str(self) + more))
 
     def _repr_html_(self) -> str:
         # Dark text on pale backgrounds: readable and above WCAG AA contrast.
         colours = {"passed": "#e6f4ea", "failed": "#fdecea", "not attempted": "#eef1f5"}
         more = (
-            "<details><summary>Details</summary>"
+            f"<details><summary>{html.escape(localized(lambda: _('Details')))}</summary>"
             f'<pre style="white-space:pre-wrap;margin:0.3em 0 0">{html.escape(self.details)}</pre>'
             "</details>"
             if self.details
@@ -102,7 +105,7 @@ class Feedback:
         return (
             f'<div class="bpkit-feedback" role="status" style="background:{colours[self.status]};'
             'color:#1a1a1a;padding:0.5em 0.8em;border-radius:4px;font-family:sans-serif">'
-            f"{html.escape(str(self))}{more}</div>"
+            f"{html.escape(localized(lambda: str(self)))}{more}</div>"
         )
 
     def _repr_markdown_(self) -> str | None:
@@ -110,7 +113,7 @@ class Feedback:
         first; JupyterLab and Colab rank text/html first and show the live verdict)."""
         if self.status != "not attempted":
             return None
-        return how_to_run(self.exercise)
+        return localized(lambda: how_to_run(self.exercise))
 
 
 def how_to_run(exercise: str) -> str:
@@ -118,21 +121,21 @@ def how_to_run(exercise: str) -> str:
     prefix = exercise.removeprefix("ex-").split("-")[0]
     chapter = CHAPTER_OF_PREFIX.get(prefix)
     if chapter is None:
-        where = "with the launch buttons at the top of this page (Binder, Colab)"
+        where = _("with the launch buttons at the top of this page (Binder, Colab)")
     else:
         repo = REPOSITORY.removeprefix("https://github.com/")
         path = f"chapters/{chapter}.ipynb"
         binder = f"https://mybinder.org/v2/gh/{repo}/{BRANCH}?urlpath=lab/tree/{path}"
         colab = f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/{path}"
-        where = f"on [Binder]({binder}) or [Colab]({colab})"
-    return (
+        where = _("on [Binder]({binder}) or [Colab]({colab})").format(binder=binder, colab=colab)
+    return _(
         "**This cell checks your answer when the notebook runs.** Nothing runs on this "
-        f"page: open the chapter {where}, or run `make lab` in a copy of the repository, "
+        "page: open the chapter {where}, or run `make lab` in a copy of the repository, "
         "write your answer in the cell above and run this cell."
-    )
+    ).format(where=where)
 
 
-def passed(exercise: str, message: str = "well done.") -> Feedback:
+def passed(exercise: str, message: str = N_("well done.")) -> Feedback:
     return Feedback(exercise, "passed", message)
 
 
@@ -182,21 +185,27 @@ def close(a: Any, b: Any, rtol: float = RTOL, atol: float = ATOL) -> bool:
 
 
 def _leaf(value: Any, like: np.ndarray, where: str) -> np.ndarray:
-    want = "one number" if like.shape == () else f"an array of shape {like.shape}"
+    want = (
+        _("one number")
+        if like.shape == ()
+        else _("an array of shape {shape}").format(shape=like.shape)
+    )
+    shown = _(where) if where == "the result" else where
     if value is None:
-        raise WrongForm(f"{where} is None: your function should return numbers ({want})")
-    if isinstance(value, str | bytes | bool | np.bool_):
         raise WrongForm(
-            f"your function should return numbers ({want}), got {type(value).__name__}"
-            + (f" in {where}" if where != "the result" else "")
+            _("{where} is None: your function should return numbers ({want})").format(
+                where=shown, want=want
+            )
         )
+    wrong_type = _("your function should return numbers ({want}), got {type}").format(
+        want=want, type=type(value).__name__
+    ) + (_(" in {where}").format(where=shown) if where != "the result" else "")
+    if isinstance(value, str | bytes | bool | np.bool_):
+        raise WrongForm(wrong_type)
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise WrongForm(
-            f"your function should return numbers ({want}), got {type(value).__name__}"
-            + (f" in {where}" if where != "the result" else "")
-        ) from None
+        raise WrongForm(wrong_type) from None
     if like.shape == () and arr.size == 1:
         arr = arr.reshape(())
     return arr
@@ -212,23 +221,40 @@ def _conform(
     """``value`` as a tree of float arrays shaped like the reference's tree ``like``."""
     if isinstance(like, dict):
         if not isinstance(value, Mapping):
-            raise WrongForm(f"return a dict with the keys {list(like)}; got {type(value).__name__}")
+            raise WrongForm(
+                _("return a dict with the keys {keys}; got {type}").format(
+                    keys=list(like), type=type(value).__name__
+                )
+            )
         missing = [k for k in like if k not in value]
         if missing:
-            raise WrongForm(f"the result has no {item} for {missing} (missing keys)")
-        return {k: _conform(value[k], like[k], None, item, f"the entry {k!r}") for k in like}
+            raise WrongForm(
+                _("the result has no {item} for {missing} (missing keys)").format(
+                    item=_(item), missing=missing
+                )
+            )
+        return {
+            k: _conform(value[k], like[k], None, item, _("the entry {key}").format(key=repr(k)))
+            for k in like
+        }
     if isinstance(like, list):
         n = len(like)
-        names = parts or [f"entry {i}" for i in range(n)]
+        names = parts or [_("entry {i}").format(i=i) for i in range(n)]
         if not isinstance(value, list | tuple) or len(value) != n:
             got = type(value).__name__ + (
-                f" of length {len(value)}" if isinstance(value, list | tuple) else ""
+                _(" of length {n}").format(n=len(value)) if isinstance(value, list | tuple) else ""
             )
             if parts:
-                count = {2: "two", 3: "three", 4: "four"}.get(n, str(n))
-                raise WrongForm(f"return {count} arrays ({_join(parts)}) as a tuple; got {got}")
+                count = {2: _("two"), 3: _("three"), 4: _("four")}.get(n, str(n))
+                raise WrongForm(
+                    _("return {count} arrays ({names}) as a tuple; got {got}").format(
+                        count=count, names=_join(parts), got=got
+                    )
+                )
             raise WrongForm(
-                f"return a list of {n} arrays, one per input array, in the same order; got {got}"
+                _(
+                    "return a list of {n} arrays, one per input array, in the same order; got {got}"
+                ).format(n=n, got=got)
             )
         return [_conform(v, w, None, item, nm) for v, w, nm in zip(value, like, names, strict=True)]
     return _leaf(value, like, where)
@@ -277,8 +303,14 @@ class Diagnosis(NamedTuple):
     fact: str = ""
     factor: float | None = None
 
+    located: bool = False  # the label names the input already
+
     def text(self, subject: str) -> str:
-        return f"{self.label}: {subject} {self.fact}" if self.fact else self.label
+        if not self.fact:
+            return self.label
+        return _("{label}: {subject} {fact}").format(
+            label=self.label, subject=subject, fact=self.fact
+        )
 
 
 def describe_difference(
@@ -290,29 +322,35 @@ def describe_difference(
     if g.shape != e.shape:
         hint = ""
         if g.T.shape == e.shape and close(g.T, e, rtol, atol):
-            hint = " (transposed: its transpose is the right answer)"
-        want = "a single number" if e.shape == () else f"shape {e.shape}"
-        return Diagnosis("shape", "wrong shape", f"has shape {g.shape}; expected {want}{hint}")
+            hint = _(" (transposed: its transpose is the right answer)")
+        want = _("a single number") if e.shape == () else _("shape {shape}").format(shape=e.shape)
+        return Diagnosis(
+            "shape",
+            _("wrong shape"),
+            _("has shape {shape}; expected {want}").format(shape=g.shape, want=want) + hint,
+        )
     if close(g, e, rtol, atol):
         return None
     if not np.all(np.isfinite(g)):
         return Diagnosis(
-            "nonfinite", "NaN or inf", "contains NaN or inf (an overflow or a division by zero?)"
+            "nonfinite",
+            _("NaN or inf"),
+            _("contains NaN or inf (an overflow or a division by zero?)"),
         )
     scale = np.max(np.abs(e), initial=0.0)
     if np.all(np.abs(g) <= atol) and scale > atol:
-        return Diagnosis("zero", "all zeros", "is zero where the right answer is not")
+        return Diagnosis("zero", _("all zeros"), _("is zero where the right answer is not"))
     if close(-g, e, rtol, atol):
-        return Diagnosis("sign", "sign flipped", "is −1 times the right answer")
+        return Diagnosis("sign", _("sign flipped"), _("is −1 times the right answer"))
     if g.ndim == 2 and g.shape[0] == g.shape[1] > 1 and close(g.T, e, rtol, atol):
-        return Diagnosis("transpose", "transposed", "is the transpose of the right answer")
+        return Diagnosis("transpose", _("transposed"), _("is the transpose of the right answer"))
     if g.size > 1 and np.vdot(e, e) > 0:
         c = float(np.vdot(g, e) / np.vdot(e, e))  # g ≈ c e, least squares
         if c != 0 and abs(c - 1) > 1e-3 and close(g, c * e, 1e-6, atol):
             return Diagnosis(
                 "factor",
-                "off by a constant factor",
-                f"is {c:.4g} times the right answer",
+                _("off by a constant factor"),
+                _("is {c} times the right answer").format(c=f"{c:.4g}"),
                 factor=c,
             )
     err = float(np.max(np.abs(g - e)) / max(scale, atol))
@@ -323,24 +361,34 @@ def describe_difference(
             larger = r.min() >= 1 - 1e-9
             return Diagnosis(
                 "scaled",
-                "too large entry by entry" if larger else "too small entry by entry",
-                "has the right signs, but each entry is "
-                + ("larger" if larger else "smaller")
-                + f" by its own factor ({r.min():.3g} to {r.max():.3g} times the right one)",
+                _("too large entry by entry") if larger else _("too small entry by entry"),
+                (
+                    _(
+                        "has the right signs, but each entry is larger by its own factor "
+                        "({low} to {high} times the right one)"
+                    )
+                    if larger
+                    else _(
+                        "has the right signs, but each entry is smaller by its own factor "
+                        "({low} to {high} times the right one)"
+                    )
+                ).format(low=f"{r.min():.3g}", high=f"{r.max():.3g}"),
                 factor=float(np.median(r)),
             )
     if err < 1e-3:
         return Diagnosis(
             "close",
-            "close but not within the tolerance",
-            f"differs by up to {err:.1e} relative to the right answer (tolerance {rtol:g}). "
-            "The checker compares with the exact answer, so this is a small difference in "
-            "the formula (a constant, or eps, in the wrong place), not rounding",
+            _("close but not within the tolerance"),
+            _(
+                "differs by up to {err} relative to the right answer (tolerance {rtol}). "
+                "The checker compares with the exact answer, so this is a small difference in "
+                "the formula (a constant, or eps, in the wrong place), not rounding"
+            ).format(err=f"{err:.1e}", rtol=f"{rtol:g}"),
         )
     return Diagnosis(
         "other",
-        "wrong",
-        "differs from the right answer, and it is not a sign flip or a constant factor",
+        _("wrong"),
+        _("differs from the right answer, and it is not a sign flip or a constant factor"),
     )
 
 
@@ -351,11 +399,14 @@ def _gradient_factor_hint(d: Diagnosis) -> str:
     c = d.factor or 0.0
     if c > 1 and abs(c - round(c)) < 1e-6:
         # only the explanations that give this factor: a dropped ½ gives exactly 2
-        return "A whole number: e.g. the loss averages over the batch but the gradient sums" + (
-            ", or the ½ in front of a squared error was dropped." if round(c) == 2 else "."
-        )
+        if round(c) == 2:
+            return _(
+                "A whole number: e.g. the loss averages over the batch but the gradient sums, "
+                "or the ½ in front of a squared error was dropped."
+            )
+        return _("A whole number: e.g. the loss averages over the batch but the gradient sums.")
     if 0 < c < 1 and abs(1 / c - round(1 / c)) < 1e-6:
-        return (
+        return _(
             "One over a whole number: e.g. a gradient averaged again although the delta "
             "already carries the 1/n of the mean loss."
         )
@@ -365,13 +416,16 @@ def _gradient_factor_hint(d: Diagnosis) -> str:
 GRADIENT_HINTS: Mapping[str, Hint] = {
     "factor": _gradient_factor_hint,
     "scaled": lambda d: (
-        "A missing activation derivative looks like this: σ'(z) ≤ 1/4 and tanh'(z) ≤ 1 "
-        "shrink each entry by its own factor, so without one every entry is too large."
-        if d.label.startswith("too large")
-        else "An activation derivative applied twice looks like this."
+        _(
+            "A missing activation derivative looks like this: σ'(z) ≤ 1/4 and tanh'(z) ≤ 1 "
+            "shrink each entry by its own factor, so without one every entry is too large."
+        )
+        if (d.factor or 0.0) > 1
+        else _("An activation derivative applied twice looks like this.")
     ),
-    "other": "Check each chain-rule step, e.g. an activation derivative evaluated at the "
-    "wrong argument.",
+    "other": N_(
+        "Check each chain-rule step, e.g. an activation derivative evaluated at the wrong argument."
+    ),
 }
 """The vocabulary of gradient exercises, for :attr:`Check.hints`: only checks of a
 gradient use it, so no other exercise hears of activation derivatives."""
@@ -403,9 +457,9 @@ class Check:
     reference: Callable[..., Any]
     cases: Cases
     mistakes: Sequence[Mistake | tuple[str, Callable[..., Any]]] = ()
-    what: str = "your answer"
+    what: str = N_("your answer")
     parts: Sequence[str] | None = None
-    noun: str = "values"
+    noun: str = N_("values")
     call: Callable[..., Any] | None = None
     show: Callable[..., str] | None = None
     rtol: float = RTOL
@@ -415,7 +469,7 @@ class Check:
     diagnose: Callable[[np.ndarray, np.ndarray], str | None] | None = None
     describe_part: Callable[[str, np.ndarray, np.ndarray], str | None] | None = None
     mutation: Literal["fail", "note"] = "fail"
-    passed_message: str = "well done."
+    passed_message: str = N_("well done.")
 
     # -------------------------------------------------------- the parts of a check
     def case_list(self) -> list[tuple[Any, ...]]:
@@ -457,12 +511,23 @@ class Check:
         names = self.arg_names() if self.call is None else []
         shown = []
         for i, a in enumerate(args):
-            name = names[i] if i < len(names) else f"argument {i + 1}"
+            name = names[i] if i < len(names) else _("argument {n}").format(n=i + 1)
             if isinstance(a, np.ndarray):
-                shown.append(f"{name} of shape {a.shape}")
+                shown.append(_("{name} of shape {shape}").format(name=name, shape=a.shape))
             elif isinstance(a, int | float | str | np.number):
                 shown.append(f"{name} = {a!r}" if isinstance(a, str) else f"{name} = {a:g}")
-        return "the input " + ", ".join(shown) if shown else "one of the test inputs"
+        if not shown:
+            return _("one of the test inputs")
+        return _("the input {values}").format(values=", ".join(shown))
+
+    def _show_values(self, args: tuple[Any, ...]) -> str:
+        """The input's values without "the input" (``x = 1, y = 2``)."""
+        shown = self._show(args)
+        template = _("the input {values}")
+        head, _sep, tail = template.partition("{values}")
+        if shown.startswith(head) and shown.endswith(tail) and self.show is None:
+            return shown[len(head) : len(shown) - len(tail)]
+        return shown.removeprefix("the input ")
 
     # -------------------------------------------------------- running the learner
     def run(self, fn: Callable[..., Any]) -> Feedback:
@@ -504,7 +569,11 @@ class Check:
         if all(agree):
             if mutated and self.mutation == "fail":
                 return failed(ex, note, "mutates-input")
-            return passed(ex, self.passed_message + (f" Note: {note}" if mutated else ""))
+            if not mutated:
+                return passed(ex, self.passed_message)
+            return passed(
+                ex, _("{message} Note: {note}").format(message=_(self.passed_message), note=note)
+            )
         for mistake in self.named_mistakes():
             if self._reproduces(mistake, cases, expected, results, errors):
                 k = agree.index(False)
@@ -520,7 +589,9 @@ class Check:
                 if self._reproduces(mistake, [cases[k]], [expected[k]], [results[k]], [None]):
                     return failed(
                         ex,
-                        f"{mistake.hint} (for {self._show(cases[k])})",
+                        _("{hint} (for {input})").format(
+                            hint=_(mistake.hint), input=self._show(cases[k])
+                        ),
                         mistake.key,
                         self._details(cases[k], results[k], expected[k], None, note),
                     )
@@ -529,7 +600,7 @@ class Check:
     def _mutated(self, originals: tuple[Any, ...], copies: tuple[Any, ...]) -> list[str]:
         names = self.arg_names() if self.call is None else []
         return [
-            names[i] if i < len(names) else f"argument {i + 1}"
+            names[i] if i < len(names) else _("argument {n}").format(n=i + 1)
             for i, (a, c) in enumerate(zip(originals, copies, strict=True))
             if not _same(a, c)
         ]
@@ -539,11 +610,11 @@ class Check:
         if not mutated:
             return ""
         names = _join([f"`{m}`" for m in mutated])
-        return (
-            f"your function changed its input {names} in place (e.g. `x -= y` or "
+        return _(
+            "your function changed its input {names} in place (e.g. `x -= y` or "
             "`x[...] = ...`); the caller's arrays must stay as they were: compute into a "
             "new array (`x - y`) or work on a copy (`x = x.copy()`)."
-        )
+        ).format(names=names)
 
     def _outcome(self, answer: Callable[..., Any], args: tuple[Any, ...], like: Any) -> Any:
         """What ``answer`` gives on a copy of ``args``, as a tree shaped like ``like``, or
@@ -577,12 +648,16 @@ class Check:
 
     # -------------------------------------------------------- saying what is wrong
     def _details(self, args, got, want, err, note: str = "") -> str:
-        lines = [f"for {self._show(args)}:"]
+        lines = [_("for {input}:").format(input=self._show(args))]
         if err is not None:
-            lines.append(f"  your function raised {type(err).__name__}: {err}")
+            lines.append(
+                _("  your function raised {error}: {text}").format(
+                    error=type(err).__name__, text=err
+                )
+            )
         else:
-            lines.append(f"  yours:     {_short_tree(got)}")
-        lines.append(f"  the right: {_short_tree(want)}")
+            lines.append(_("  yours:     {value}").format(value=_short_tree(got)))
+        lines.append(_("  the right: {value}").format(value=_short_tree(want)))
         if note:
             lines.append(note)
         return "\n".join(lines)
@@ -599,19 +674,18 @@ class Check:
     def _hinted(self, d: Diagnosis, subject: str) -> str:
         text = d.text(subject)
         hint = self.hints.get(d.kind)
-        if callable(hint):
-            hint = hint(d)
-        return f"{text}. {hint}" if hint else text
+        hint = hint(d) if callable(hint) else _(hint) if hint else hint
+        return _("{text}. {hint}").format(text=text, hint=hint) if hint else text
 
     def _describe(self, cases, expected, results, errors, agree, note) -> Feedback:
         ex = self.exercise
         k = agree.index(False)
         if errors[k] is not None:
             exc = errors[k]
-            extra = [h for t, h in self.on_error.items() if isinstance(exc, t)]
-            message = f"{self.what} raised {type(exc).__name__}: {exc}" + "".join(
-                f" {h}" for h in extra
-            )
+            extra = [_(h) for t, h in self.on_error.items() if isinstance(exc, t)]
+            message = _("{what} raised {error}: {text}").format(
+                what=_(self.what), error=type(exc).__name__, text=exc
+            ) + "".join(f" {h}" for h in extra)
             return failed(
                 ex, message, "raised", self._details(cases[k], None, expected[k], exc, note)
             )
@@ -631,7 +705,7 @@ class Check:
         diagnoses: dict[str, Diagnosis] = {}
         where: dict[str, int] = {}
         for name in names:
-            gots = [g[name] for g, _ in per_case]
+            gots = [g[name] for g, _case in per_case]
             wants = [w[name] for _, w in per_case]
             bad = [
                 j
@@ -668,14 +742,19 @@ class Check:
                 g, w = float(gots[j]), float(wants[j])
                 d = Diagnosis(
                     "other",
-                    f"wrong for {self._show(cases[ok[j]]).removeprefix('the input ')}",
-                    f"is {g:.6g}; the right value is {w:.6g}"
+                    _("wrong for {input}").format(input=self._show_values(cases[ok[j]])),
+                    _("is {got}; the right value is {right}").format(
+                        got=f"{g:.6g}", right=f"{w:.6g}"
+                    )
                     + (
-                        f" (over all test inputs: got [{', '.join(f'{float(x):.6g}' for x in gots)}],"
-                        f" expected [{', '.join(f'{float(x):.6g}' for x in wants)}])"
+                        _(" (over all test inputs: got [{got}], expected [{right}])").format(
+                            got=", ".join(f"{float(x):.6g}" for x in gots),
+                            right=", ".join(f"{float(x):.6g}" for x in wants),
+                        )
                         if len(wants) <= 6 and names == [""]
                         else ""
                     ),
+                    located=True,
                 )
             diagnoses[name] = (
                 d if d is not None else describe_difference(gots[bad[0]], wants[bad[0]])
@@ -685,7 +764,7 @@ class Check:
         if names == [""]:
             d = diagnoses[""]
             return failed(
-                ex, self._hinted(d, self.what) + _located(d, self, cases[first]), d.kind, details
+                ex, self._hinted(d, _(self.what)) + _located(d, self, cases[first]), d.kind, details
             )
         wrong = list(diagnoses)
         right = [n for n in names if n not in diagnoses]
@@ -693,17 +772,19 @@ class Check:
         if len(wrong) > 1 and all(diagnoses[n].kind not in ("shape", "custom") for n in wrong):
             # one pattern for all the wrong parts together (one factor, one sign) is said once
             joint = self._diagnosis(
-                np.concatenate([g[n].ravel() for g, _ in per_case for n in wrong]),
+                np.concatenate([g[n].ravel() for g, _case in per_case for n in wrong]),
                 np.concatenate([w[n].ravel() for _, w in per_case for n in wrong]),
             )
         if joint is not None and joint.kind in ("sign", "factor", "zero", "scaled"):
             diagnoses = dict.fromkeys(wrong, joint)
         groups: dict[str, list[str]] = {}
         for name, d in diagnoses.items():
-            subject = name if len(wrong) == 1 else "each"
+            subject = name if len(wrong) == 1 else _("each")
             if d.kind == "shape" and len(wrong) == 1:  # the learner's array, not the parameter
                 subject = (
-                    f"your gradient for {name}" if self.noun == "gradients" else f"your {name}"
+                    _("your gradient for {name}").format(name=name)
+                    if self.noun == "gradients"
+                    else _("your {name}").format(name=name)
                 )
             key = self._hinted(d, subject)
             groups.setdefault(key, []).append(name)
@@ -712,12 +793,18 @@ class Check:
         else:
             body = "; ".join(
                 f"{_join(ns)}: "
-                + self._hinted(diagnoses[ns[0]], "it" if len(ns) == 1 else "each").rstrip(".")
+                + self._hinted(diagnoses[ns[0]], _("it") if len(ns) == 1 else _("each")).rstrip(".")
                 for ns in groups.values()
             )
-        tail = f" ({_join(right)} {'is' if len(right) == 1 else 'are'} right.)" if right else ""
+        tail = ""
+        if right:
+            tail = _(" ({names} is right.)") if len(right) == 1 else _(" ({names} are right.)")
+            tail = tail.format(names=_join(right))
         kind = diagnoses[wrong[0]].kind if len(groups) == 1 else "several"
-        return failed(ex, f"wrong {self.noun} for {_join(wrong)}. {body}{tail}", kind, details)
+        message = _("wrong {noun} for {names}. {body}{tail}").format(
+            noun=_(self.noun), names=_join(wrong), body=body, tail=tail
+        )
+        return failed(ex, message, kind, details)
 
     # -------------------------------------------------------- audits for the tests
     def ambiguities(self) -> list[tuple[str, str]]:
@@ -729,7 +816,7 @@ class Check:
         cases = self.case_list()
         likes = [self._expected(args) for args in cases]
         outputs = []
-        for _, answer in answers:
+        for _name, answer in answers:
             outputs.append(
                 [self._outcome(answer, args, like) for args, like in zip(cases, likes, strict=True)]
             )
@@ -747,8 +834,8 @@ class Check:
 
 
 def _located(d: Diagnosis, check: Check, args: tuple[Any, ...]) -> str:
-    if d.kind in ("other", "close", "nonfinite", "shape") and not d.label.startswith("wrong for"):
-        return f" (for {check._show(args)})"
+    if d.kind in ("other", "close", "nonfinite", "shape") and not d.located:
+        return _(" (for {input})").format(input=check._show(args))
     return ""
 
 
@@ -783,7 +870,7 @@ def _same(a: Any, b: Any, depth: int = 0) -> bool:
 
 def _join(items: Sequence[str]) -> str:
     items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + _(" and ") + items[-1]
 
 
 def _short(x: Any) -> str:

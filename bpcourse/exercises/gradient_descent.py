@@ -324,10 +324,6 @@ _DISTANCE_HINT = (
     "Find the factor by which one step multiplies the error x_t - x* (from f'(x) and the "
     "update rule), then apply it t times."
 )
-_NEGATIVE = (
-    "A distance cannot be negative: with x_0 on the other side of x*, or a negative factor "
-    "1 - ηλ, the error x_t - x* is negative, so take its absolute value"
-)
 
 DISTANCE = Check(
     "ex-gd-1d-factor",
@@ -363,12 +359,16 @@ DISTANCE = Check(
             "no-absolute-value",
         ),
         Mistake(
-            _NEGATIVE + " (you returned x_t - x* itself)",
+            "A distance cannot be negative: with x_0 on the other side of x*, or a negative "
+            "factor 1 - ηλ, the error x_t - x* is negative, so take its absolute value (you "
+            "returned x_t - x* itself)",
             lambda lr, lam, x0, xs, t: _factor(lr, lam) ** t * (x0 - xs),
             "signed-error",
         ),
         Mistake(
-            _NEGATIVE + " (of x_0 - x* as well as of the factor)",
+            "A distance cannot be negative: with x_0 on the other side of x*, or a negative "
+            "factor 1 - ηλ, the error x_t - x* is negative, so take its absolute value (of "
+            "x_0 - x* as well as of the factor)",
             lambda lr, lam, x0, xs, t: abs(_factor(lr, lam)) ** t * (x0 - xs),
             "start-not-absolute",
         ),
@@ -397,7 +397,8 @@ DISTANCE = Check(
         "factor": _DISTANCE_HINT,
         "scaled": _DISTANCE_HINT,
         "other": _DISTANCE_HINT,
-        "sign": _NEGATIVE + ".",
+        "sign": "A distance cannot be negative: with x_0 on the other side of x*, or a "
+        "negative factor 1 - ηλ, the error x_t - x* is negative, so take its absolute value.",
     },
     passed_message="the error shrinks by the same factor |1 - ηλ| at every step.",
 )

@@ -93,6 +93,23 @@ def _toc_pages(toc_path: Path) -> list[str]:
 
 
 PAGES = _toc_pages(BOOK_SOURCE / "_toc.yml")
+# The Chinese edition (served from zh/ beside the English pages): the wholly translated
+# pages (locale/zh_CN/complete.txt) and one chapter with explorers, self-checks and checks.
+_COMPLETE = BOOK_SOURCE / "locale" / "zh_CN" / "complete.txt"
+ZH_PAGES = [
+    f"zh/{line.split('#')[0].strip()}"
+    for line in _COMPLETE.read_text(encoding="utf-8").splitlines()
+    if line.split("#")[0].strip().startswith("chapters/")
+] + ["zh/chapters/01_loss"]
+LANG = {"en": "en", "zh": "zh-CN"}
+
+
+def _edition(page: str, request: pytest.FixtureRequest) -> str:
+    """``zh`` for a page of the Chinese edition (built on demand), else ``en``."""
+    if page.startswith("zh/"):
+        request.getfixturevalue("built_zh_book")
+        return "zh"
+    return "en"
 
 
 # ------------------------------------------------------------------ fixtures
@@ -181,6 +198,7 @@ class PageVisit:
 
 @pytest.fixture
 def visit(browser: object, server: Server, request: pytest.FixtureRequest) -> Iterator[PageVisit]:
+    _edition(request.param, request)
     v = PageVisit(browser, f"{server.url}/{request.param}.html")
     yield v
     v.close()
@@ -354,10 +372,20 @@ def _axe(page: object, problems: list[str], where: str) -> None:
             problems.append(f"axe {v['impact']} {where}: {v['id']} ({v['help']}) at {targets}")
 
 
+JS_SWITCH = """() => { const a = document.querySelector('a.bpkit-lang-switch');
+  if (!a) return null; const r = a.getBoundingClientRect();
+  return {lang: document.documentElement.lang, hreflang: a.hreflang, href: a.href,
+          shown: r.width > 0 && r.height > 0 && r.top >= 0 && r.bottom <= innerHeight,
+          size: [r.width, r.height]}; }"""
+
+
 @pytest.mark.parametrize("mode", ["light", "dark"])
 @pytest.mark.parametrize("screen", SCREENS)
-@pytest.mark.parametrize("page", PAGES)
-def test_page_reads_on_every_screen(browser, server: Server, page: str, screen: str, mode: str):
+@pytest.mark.parametrize("page", PAGES + ZH_PAGES)
+def test_page_reads_on_every_screen(
+    browser, server: Server, page: str, screen: str, mode: str, request: pytest.FixtureRequest
+):
+    edition = _edition(page, request)
     v = PageVisit(browser, f"{server.url}/{page}.html", SCREENS[screen], mode)
     problems: list[str] = []
     try:
@@ -366,6 +394,15 @@ def test_page_reads_on_every_screen(browser, server: Server, page: str, screen: 
         p.wait_for_timeout(200)
         if p.evaluate("() => document.documentElement.dataset.theme") != mode:
             problems.append(f"the page is not in {mode} mode")
+        switch = p.evaluate(JS_SWITCH)
+        other = "en" if edition == "zh" else "zh"
+        mirror = page.removeprefix("zh/") if edition == "zh" else f"zh/{page}"
+        if switch is None or switch["lang"] != LANG[edition]:
+            problems.append(f"lang {switch and switch['lang']!r}, want {LANG[edition]!r}")
+        elif switch["hreflang"] != LANG[other] or not switch["href"].endswith(f"/{mirror}.html"):
+            problems.append(f"the language switch goes to {switch['href']} ({switch['hreflang']})")
+        elif not switch["shown"] or (screen == "phone" and min(switch["size"]) < 44):
+            problems.append(f"the language switch is not on screen, 44 px on a phone: {switch}")
         layout = p.evaluate(JS_LAYOUT)
         if layout["overflow"] > 0:
             problems.append(
@@ -524,6 +561,7 @@ JS_EXPLORERS = """() => [...document.querySelectorAll('figure.bpkit-explorer')].
   source: fig.dataset.explorer || null,
   kwargs: JSON.parse(fig.dataset.explorerKwargs || '{}'),
   frames: JSON.parse(fig.querySelector('script.bpkit-frames')?.textContent || '{}'),
+  settingText: fig.dataset.settingText || 'Shown for {settings}.',
   controls: [...fig.querySelectorAll('.bpkit-control')].map(c => ({
     name: c.dataset.name, label: c.dataset.label,
     kind: c.classList.contains('bpkit-choice') ? 'choice' : 'range',
@@ -600,7 +638,7 @@ def _check_shown(page: object, ex: dict, problems: list[str], how: str) -> dict:
         words.append(f"{c['label']} = {label}")
         if c["kind"] == "range" and (info["valuetext"] != label or info["output"] != label):
             problems.append(f"{where}: slider {c['name']!r} does not announce {label!r}")
-    if shown["setting"] != f"Shown for {', '.join(words)}.":
+    if shown["setting"] != ex["settingText"].replace("{settings}", ", ".join(words)):
         problems.append(f"{where}: the printed setting line says {shown['setting']!r}")
     return shown
 
@@ -686,7 +724,9 @@ def _stale_hint(built_book: Path) -> str:
     return ""
 
 
-@pytest.mark.parametrize("visit", PAGES, indirect=True, ids=PAGES)
+@pytest.mark.parametrize(
+    "visit", [*PAGES, "zh/chapters/01_loss"], indirect=True, ids=[*PAGES, "zh/chapters/01_loss"]
+)
 def test_page_in_browser_offline(visit: PageVisit, built_book: Path) -> None:
     page, problems = visit.page, []
     hint = _stale_hint(built_book)
