@@ -437,7 +437,12 @@ def to_phone(
             if not _wrap_texts(fig):
                 break
             fig.draw_without_rendering()
-        height = _room_for_legends(fig, list(below.values()), height)
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    if legends + fig.legends:
+        height = _room_for_legends(fig, legends + fig.legends, height)
+    # Keep this layout: another pass of the constrained layout (when the image is saved)
+    # moves legends anchored under their panels again, out of the figure.
+    fig.set_layout_engine("none")
     fig.legible()
     return {
         "boxes": [ax.get_position() for ax in fig.axes],

@@ -466,9 +466,14 @@ def test_display_equations_fit_a_phone(browser, server: Server, page: str) -> No
 
 
 # ------------------------------------------------------------------ figure text
-JS_FIGURES = """() => [...document.querySelectorAll('.bd-article img')]
-  .filter(img => !img.closest('.bpkit-lightbox'))
-  .map(img => {
+JS_FIGURES = """async () => {
+  const imgs = [...document.querySelectorAll('.bd-article img')]
+    .filter(img => !img.closest('.bpkit-lightbox'));
+  // every image loaded and decoded: a <picture> moved into its zoom button picks its
+  // source again, and until then its currentSrc is empty
+  imgs.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(imgs.map(img => img.decode().catch(() => null)));
+  return imgs.map(img => {
     const s = getComputedStyle(img);
     const pad = ['paddingLeft', 'paddingRight', 'borderLeftWidth', 'borderRightWidth']
       .reduce((sum, k) => sum + parseFloat(s[k] || 0), 0);
@@ -477,7 +482,8 @@ JS_FIGURES = """() => [...document.querySelectorAll('.bd-article img')]
             other: picture ? [img.src, ...[...img.parentNode.querySelectorAll('source')]
                       .map(x => new URL(x.srcset, document.baseURI).href)]
                       .filter(u => u !== (img.currentSrc || img.src)) : []};
-  })"""
+  });
+}"""
 #: The smallest text a figure may show on each screen, in CSS px: the book's small print at
 #: desktop; 12 px on a phone, where each figure shows its phone variant (bpcourse/plotting.py).
 FIGURE_TEXT_PX = {"desktop": SMALL_PRINT_PX, "phone": PHONE_SMALL_PRINT_PX}
