@@ -190,7 +190,7 @@ def _leaf(value: Any, like: np.ndarray, where: str) -> np.ndarray:
         if like.shape == ()
         else _("an array of shape {shape}").format(shape=like.shape)
     )
-    shown = _(where) if where == "the result" else where
+    shown = _("the result") if where == "the result" else where
     if value is None:
         raise WrongForm(
             _("{where} is None: your function should return numbers ({want})").format(
