@@ -29,7 +29,15 @@ Book tooling, not part of the installed packages: ``_config.yml`` loads it from
 9. cleans cell outputs: no build-machine path in a traceback or anywhere in a page, and a
    text progress bar as its final line;
 10. marks runs of Chinese characters ``lang="zh-Hans"``, and gives each page a meta
-    description (its first paragraph) and a title without the book's name repeated.
+    description (its first paragraph) and a title without the book's name repeated;
+11. serves a figure's phone variant to phones: during the build a ``BookFigure`` output
+    carries it beside its image as a ``<source>`` (``text/html``,
+    :meth:`bpcourse.plotting.BookFigure.phone_source`); :class:`PhoneFigures` puts that
+    source and the image (with its alt text and caption from the cell's metadata) in one
+    ``<picture>``, so a phone loads only the phone file and every other screen, paper
+    and the PDF only the desktop one (both files under ``_frames``/``_images``, no script,
+    works from ``file://``). A figure that has no phone layout (its texts would collide)
+    is put in a box that, on a phone, scrolls sideways with the figure at its own size.
 """
 
 from __future__ import annotations
@@ -43,9 +51,11 @@ from typing import Any
 import icons
 import pagetools
 from docutils import nodes
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 import bpcourse
 import bpkit
+from bpcourse.plotting import PHONE_SCROLL_CLASS, PHONE_SOURCE_CLASS
 from bpcourse.widgets import FRAMES_ENV
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -76,6 +86,72 @@ def _check_doctree(app: Any, doctree: nodes.document, docname: str) -> None:
                 type="bpkit",
                 subtype="explorer",
             )
+
+
+class PhoneFigures(SphinxPostTransform):
+    """A figure's image and its phone variant in one ``<picture>`` (item 11 above).
+
+    Runs before myst-nb's ``SelectMimeType`` (priority 4) picks one mime type of each
+    output, while the output's image and its ``text/html`` phone source are both there.
+    """
+
+    default_priority = 3
+
+    def run(self, **kwargs: Any) -> None:
+        phone_pictures(self.document, html=self.app.builder.format == "html")
+
+
+def phone_pictures(doctree: nodes.Node, html: bool = True) -> int:
+    """Put each cell output's image and its phone source in one ``<picture>`` (for
+    ``html``; other builders only drop the source). Returns how many were made."""
+    from sphinx.util import logging
+
+    made = 0
+    for bundle in list(doctree.findall(_is_mime_bundle)):
+        phone = [c for c in bundle.children if _is_phone_source(c)]
+        if not phone:
+            continue
+        source = phone[0].astext()
+        for c in phone:
+            bundle.remove(c)
+        images = [
+            c
+            for c in bundle.children
+            if str(c.get("mime_type", "")).startswith("image/")
+            and any(isinstance(n, nodes.image) for n in c.children)
+        ]
+        if not html:
+            continue
+        if not images:
+            logging.getLogger(__name__).warning(
+                "a figure's phone variant came without its image: the phone is shown "
+                "nothing (is the image's mime type in nb_mime_priority_overrides?)",
+                location=bundle,
+                type="bpkit",
+                subtype="phone",
+            )
+            continue
+        if PHONE_SCROLL_CLASS in source:  # no phone variant: the figure scrolls in its box
+            opening, closing = f'<div class="{PHONE_SCROLL_CLASS}">', "</div>"
+        else:
+            opening, closing = f'<picture class="bpkit-figure">{source}', "</picture>"
+        for c in images:
+            c.insert(0, nodes.raw("", opening, format="html"))
+            c.append(nodes.raw("", closing, format="html"))
+            made += 1
+    return made
+
+
+def _is_mime_bundle(node: nodes.Node) -> bool:
+    return isinstance(node, nodes.container) and node.get("nb_element") == "mime_bundle"
+
+
+def _is_phone_source(node: nodes.Node) -> bool:
+    return (
+        isinstance(node, nodes.container)
+        and node.get("mime_type") == "text/html"
+        and re.search(rf'class="{PHONE_SOURCE_CLASS}[" ]', node.astext()) is not None
+    )
 
 
 def _keep_script(js: Any) -> bool:
@@ -305,6 +381,7 @@ def setup(app: Any) -> dict[str, Any]:
     app.connect("build-finished", _subset_icons)
     app.connect("build-finished", _drop_unused_frames)
     app.add_css_file(icons.STYLESHEET)
+    app.add_post_transform(PhoneFigures)
     # After sphinx-thebe and myst-nb (default priority 500) have added their parts.
     app.connect("doctree-resolved", _check_doctree, priority=900)
     app.connect("html-page-context", _check_page, priority=900)

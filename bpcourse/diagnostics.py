@@ -11,6 +11,7 @@ r"""Per-layer diagnostics for deep networks: where does the gradient vanish or e
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -95,16 +96,28 @@ def layer_factor_norms(model: Sequential, X: ArrayLike, dout_fn) -> dict[str, np
     return {k: np.array(v[::-1]) for k, v in (("delta", delta), ("input", inputs), ("dW", grads))}
 
 
-def median_and_range(values: ArrayLike, axis: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+class Spread(NamedTuple):
+    """A number measured over several random draws: the ``median`` (the typical value)
+    and the smallest (``lo``) and largest (``hi``) draw. Unpacks like a tuple,
+    ``median, lo, hi = spread``; a chapter quotes ``spread.median`` and the range."""
+
+    median: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+
+def median_and_range(values: ArrayLike, axis: int = 0) -> Spread:
     """The median of ``values`` along ``axis``, and the smallest and largest value.
 
     How the book reports a number measured over several random draws (seeds): the median
-    as the typical value, the range to show how far one draw can be from it.
+    as the typical value, the range to show how far one draw can be from it. Scalars come
+    back as plain floats, so the prose can format them.
     """
     v = np.asarray(values, dtype=float)
     if v.size == 0 or v.shape[axis] == 0:
         raise ValueError("median_and_range needs at least one value")
-    return np.median(v, axis=axis), np.min(v, axis=axis), np.max(v, axis=axis)
+    parts = (np.median(v, axis=axis), np.min(v, axis=axis), np.max(v, axis=axis))
+    return Spread(*(float(x) if np.ndim(x) == 0 else x for x in parts))
 
 
 # ---------------------------------------------------------------- curvature along training

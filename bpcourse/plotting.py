@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import colorsys
 import io
+import os
 import re
 from typing import Any
 
@@ -28,6 +29,7 @@ import numpy as np
 from cycler import cycler
 from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
 
 # Okabe and Ito (2008), "Color Universal Design": distinguishable with every common
 # form of colour-vision deficiency.
@@ -61,6 +63,42 @@ SVG_MAX_BYTES = 150_000
 PNG_COLOURS = 64
 #: Lines and markers at least this contrast against the figure's background.
 MIN_LINE_CONTRAST = 3.0
+
+# ---- the phone variant (:meth:`BookFigure.phone`)
+#: Screens up to this wide (CSS px) are shown the phone variant of every figure.
+PHONE_MAX_SCREEN_PX = 600
+#: The media query the page serves the phone variant with (on screens only: paper, and the
+#: PDF printed from the book, keep the desktop figure whatever the page's width).
+PHONE_MEDIA = f"screen and (max-width: {PHONE_MAX_SCREEN_PX}px)"
+#: The width the phone variant is drawn for, in CSS px: the column of a 360 px screen in
+#: dark mode (328 px less the figure's white card). The page stretches it to its column,
+#: up to :data:`PHONE_MAX_STRETCH` times (a 390 px phone: 358 px, 1.15 times).
+PHONE_WIDTH_PX = 312
+#: The phone variant's width in figure inches.
+PHONE_WIDTH_IN = PHONE_WIDTH_PX / CSS_PX_PER_INCH
+#: The most the page stretches a phone variant (on a screen 600 px wide, say).
+PHONE_MAX_STRETCH = 1.35
+#: The smallest text of a phone variant drawn at :data:`PHONE_WIDTH_PX`, in CSS px; on a
+#: phone it is shown at this size or larger.
+PHONE_SMALL_PRINT_PX = 12.0
+#: That size in points.
+PHONE_MIN_FONT_PT = PHONE_SMALL_PRINT_PX * 72 / CSS_PX_PER_INCH
+#: The class of the ``<source>`` element that carries a figure's phone variant in a cell's
+#: ``text/html`` output during the book build (:meth:`BookFigure.phone_source`); the book's
+#: extension puts it, with the figure's image, in a ``<picture>``.
+PHONE_SOURCE_CLASS = "bpkit-phone-source"
+#: The class of the marker a figure without a phone variant (:meth:`BookFigure.phone` is
+#: ``None``) puts in its place: on a phone the page shows the desktop drawing at its own
+#: size, in a box that scrolls sideways (the page itself does not).
+PHONE_SCROLL_CLASS = "bpkit-phone-scroll"
+#: Environment variable the book build sets to ``"all"`` (``book/bpkit_book.py``): figures
+#: then carry a phone variant and explorers precompute every frame.
+BOOK_BUILD_ENV = "BPKIT_STATIC_FRAMES"
+
+
+def book_build() -> bool:
+    """True while the book is being built (the extension sets :data:`BOOK_BUILD_ENV`)."""
+    return os.environ.get(BOOK_BUILD_ENV, "") == "all"
 
 
 def contrast(a: Any, b: Any) -> float:
@@ -106,7 +144,7 @@ class BookFigure(Figure):
         from matplotlib.collections import LineCollection
         from matplotlib.text import Text
 
-        smallest = min_font_pt(self.get_figwidth())
+        smallest = self._smallest_allowed_pt()
         for ax in self.axes:
             for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)):
                 if axis is None:
@@ -151,6 +189,11 @@ class BookFigure(Figure):
                         ]
                     )
         return self
+
+    def _smallest_allowed_pt(self) -> float:
+        if getattr(self, "_bpkit_phone", False):
+            return PHONE_MIN_FONT_PT
+        return min_font_pt(self.get_figwidth())
 
     def smallest_font_pt(self) -> float:
         """The size of the smallest text drawn (pt), after :meth:`legible`."""
@@ -211,19 +254,552 @@ class BookFigure(Figure):
         rgb.quantize(PNG_COLOURS, dither=Image.Dither.NONE).save(out, format="png", pnginfo=info)
         return out.getvalue()
 
+    def phone(self) -> BookFigure | None:
+        """A copy of this figure laid out for a phone (this one is left as it is), or
+        ``None`` when it cannot be.
+
+        The copy is :data:`PHONE_WIDTH_IN` wide: its panels reflowed into as many columns as
+        keep each at least 80% of its width on the desktop page (a row of plots becomes a
+        column, a strip of twenty thumbnails a 4-column grid), every text scaled so that the
+        desktop's small print becomes :data:`PHONE_SMALL_PRINT_PX`, titles and labels
+        wider than their panel wrapped, and the constrained layout run again.
+
+        ``None`` when texts that were apart on the desktop would collide on the phone (a
+        diagram whose boxes are placed in data coordinates, say: its labels grow, its boxes
+        shrink); the page then shows such a figure as drawn, scrolling in its own box.
+        """
+        import pickle
+
+        data = pickle.dumps(self)
+        copy = pickle.loads(data)
+        to_phone(copy, self.get_size_inches())  # (ends with a draw: texts are in place)
+        # This figure as last drawn (its image, say), or else a copy of it drawn: a draw
+        # re-runs the constrained layout, which may move things by a hair, and this
+        # figure's own image must not depend on whether its phone variant was asked for.
+        desktop = self if not self.stale else pickle.loads(data)
+        if text_collisions(copy, draw=False) > text_collisions(desktop, draw=desktop.stale):
+            return None
+        return copy
+
+    def is_phone(self) -> bool:
+        """True for a phone variant (:meth:`phone`)."""
+        return getattr(self, "_bpkit_phone", False)
+
     def css_size(self) -> tuple[int, int]:
         """The figure's width and height on the page, in CSS px."""
         w, h = self.get_size_inches()
         return round(w * CSS_PX_PER_INCH), round(h * CSS_PX_PER_INCH)
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
-        width, height = self.css_size()
-        size = {"width": width, "height": height}
+    def image(self) -> tuple[str, bytes]:
+        """``(mime type, bytes)``: the SVG, or the 2x PNG when the SVG would be heavy."""
         svg = self.svg()
         if len(svg) <= SVG_MAX_BYTES:
-            return {"image/svg+xml": svg.decode("utf-8")}, {}
-        png = base64.b64encode(self.png()).decode("ascii")
-        return {"image/png": png}, {"image/png": size}
+            return "image/svg+xml", svg
+        return "image/png", self.png()
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> tuple[dict, dict]:
+        _defer_to_the_bundle()
+        width, height = self.css_size()
+        mime, data = self.image()
+        if mime == "image/svg+xml":
+            bundle, metadata = {mime: data.decode("utf-8")}, {}
+        else:
+            bundle = {mime: base64.b64encode(data).decode("ascii")}
+            metadata = {mime: {"width": width, "height": height}}
+        if book_build():
+            # The phone variant rides along for the book's extension (book/bpkit_book.py),
+            # which serves it to narrow screens in a <picture> around this image. Only in
+            # the book build: JupyterLab and nbval see the image alone.
+            phone = self.phone()
+            bundle["text/html"] = PHONE_SCROLL_MARKER if phone is None else phone.phone_source()
+        return bundle, metadata
+
+    def phone_source(self) -> str:
+        """This figure as the ``<source>`` of a ``<picture>`` shown on phones
+        (:data:`PHONE_MEDIA`): its image as a ``data:`` URL (the book's extension writes it
+        to a file), its size in CSS px."""
+        mime, data = self.image()
+        width, height = self.css_size()
+        url = f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+        return (
+            f'<source class="{PHONE_SOURCE_CLASS}" media="{PHONE_MEDIA}" srcset="{url}" '
+            f'width="{width}" height="{height}">'
+        )
+
+
+#: What a figure without a phone variant carries in its place (see :data:`PHONE_SCROLL_CLASS`).
+PHONE_SCROLL_MARKER = f'<div class="{PHONE_SOURCE_CLASS} {PHONE_SCROLL_CLASS}"></div>'
+
+
+# ---------------------------------------------------------------- the phone variant
+def text_collisions(fig: Figure, tolerance_px: float = 1.0, draw: bool = True) -> int:
+    """How many pairs of the figure's visible texts overlap (by more than ``tolerance_px``
+    display px both ways), as it is laid out after a draw (``draw``: draw it first)."""
+    from matplotlib.text import Text
+
+    if draw:
+        if isinstance(fig, BookFigure):
+            fig.legible()
+        fig.draw_without_rendering()
+    renderer = _renderer(fig)
+    undrawn = set()  # labels of ticks outside the view limits keep stale positions
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            drawn = {id(t) for tick in axis._update_ticks() for t in (tick.label1, tick.label2)}
+            for tick in axis.majorTicks + axis.minorTicks:
+                undrawn.update(id(t) for t in (tick.label1, tick.label2) if id(t) not in drawn)
+    boxes = []
+    for text in fig.findobj(Text):
+        if text.get_visible() and text.get_text().strip() and id(text) not in undrawn:
+            box = text.get_window_extent(renderer)
+            if box.width > 1 and box.height > 1:
+                boxes.append(box)
+    count = 0
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if (
+                min(a.x1, b.x1) - max(a.x0, b.x0) > tolerance_px
+                and min(a.y1, b.y1) - max(a.y0, b.y0) > tolerance_px
+            ):
+                count += 1
+    return count
+
+
+def to_phone(
+    fig: BookFigure,
+    desktop_size: Any,
+    layout: dict | None = None,
+    max_height_px: float | None = None,
+) -> dict:
+    """Lay ``fig`` out again, in place, for a phone (see :meth:`BookFigure.phone`).
+
+    ``desktop_size`` is the (width, height) in inches the figure was drawn for. With
+    ``layout`` (what this function returned for another figure drawn by the same code,
+    e.g. an explorer's default frame) the figure gets that size and its axes are put
+    where they were there, so that every frame of an explorer has one layout (unless a
+    title here wraps onto more lines: then its own layout, in the same size).
+    ``max_height_px`` caps the height by flattening the panels (an explorer's frame
+    should fit on the screen with its controls). Returns the layout.
+    """
+    w0, h0 = (float(x) for x in desktop_size)
+    # the desktop's small print becomes the phone's (a wider figure was shown shrunk)
+    scale = min(1.0, COLUMN_INCHES / w0) * PHONE_SMALL_PRINT_PX / SMALL_PRINT_PX
+    _scale_fonts(fig, scale, min_font_pt(w0))
+    fig._bpkit_phone = True
+    below = _legends_to_move(fig, w0, h0)
+    cap = None if max_height_px is None else max_height_px / CSS_PX_PER_INCH
+    height = _reflow(fig, w0, h0, below, cap)
+    if layout is not None:
+        height = layout["height"]
+    fig.set_size_inches(PHONE_WIDTH_IN, height)
+    if layout is not None and len(layout["boxes"]) == len(fig.axes):
+        fig.set_layout_engine("none")
+        for ax, box in zip(fig.axes, layout["boxes"], strict=True):
+            ax.set_position(box)
+        if fig._suptitle is not None and layout.get("suptitle") is not None:
+            fig._suptitle.set_y(layout["suptitle"])
+        _wrap_texts(fig)
+        for ax, leg in below.items():
+            _fit_legend(leg, ax.bbox.width)
+        taller = any(
+            _legend_height(leg) > layout["legend_heights"].get(k, 0.0) + 1
+            for k, ax in enumerate(fig.axes)
+            for leg in [below.get(ax)]
+            if leg is not None
+        )
+        if _wrapped_lines(fig) <= layout["lines"] and not taller:
+            for k, ax in enumerate(fig.axes):
+                if ax in below:
+                    _put_legend_below(ax, layout["legends"].get(k, 0.0))
+            fig.legible()
+            return layout
+    fig.set_layout_engine("constrained")
+    for ax in fig.axes:  # (an axes placed by hand, as an explorer does, left the layout)
+        ax.set_in_layout(True)
+    for leg in below.values():
+        leg.set_in_layout(False)
+    fig.legible().draw_without_rendering()
+    if _wrap_texts(fig):
+        fig.draw_without_rendering()
+    offsets = {}
+    if below:
+        for ax, leg in below.items():
+            _fit_legend(leg, ax.bbox.width)
+        renderer = _renderer(fig)
+        for k, ax in enumerate(fig.axes):
+            if ax in below:
+                # from the axes' bottom edge past its tick labels and axis label, in points
+                depth = ax.bbox.y0 - ax.get_tightbbox(renderer).y0
+                offsets[k] = depth * 72 / fig.dpi + 4
+                _put_legend_below(ax, offsets[k])
+        fig.draw_without_rendering()
+        for _ in range(3):  # the legends took room from their panels: wrap again
+            if not _wrap_texts(fig):
+                break
+            fig.draw_without_rendering()
+        height = _room_for_legends(fig, list(below.values()), height)
+    fig.legible()
+    return {
+        "boxes": [ax.get_position() for ax in fig.axes],
+        "legends": offsets,
+        "legend_heights": {
+            k: _legend_height(below[ax]) for k, ax in enumerate(fig.axes) if ax in below
+        },
+        "lines": _wrapped_lines(fig),
+        "height": height,
+        "suptitle": None if fig._suptitle is None else fig._suptitle.get_position()[1],
+    }
+
+
+def _legend_height(leg: Any) -> float:
+    return leg.get_window_extent(_renderer(leg.figure)).height
+
+
+def _wrapped_lines(fig: Figure) -> int:
+    """How many lines the figure's titles and axis labels take together."""
+    texts = [fig._suptitle] if fig._suptitle is not None else []
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title, ax.xaxis.label, ax.yaxis.label]
+    return sum(t.get_text().count("\n") + 1 for t in texts if t.get_text())
+
+
+def _legends_to_move(fig: Figure, w0: float, h0: float) -> dict[Any, Any]:
+    """The legends that would hide too much of a phone-sized panel (over an eighth of it,
+    or placed outside it to the right), by axes: they go below their panel."""
+    renderer = _renderer(fig)
+    cols = max(1, _columns(fig))
+    moved = {}
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or not leg.get_visible():
+            continue
+        anchor = leg.get_bbox_to_anchor().transformed(ax.transAxes.inverted())
+        outside = anchor.x0 >= 0.99 or (anchor.x1 > 1.01 and anchor.width < 0.2)
+        size = leg.get_window_extent(renderer)
+        # the plotting area of the panel on a phone, roughly (display px at fig.dpi)
+        area = (
+            max(PHONE_WIDTH_IN / min(cols, 2) - 0.6, 1.0)
+            * max(PHONE_WIDTH_IN * min(max(h0 / w0, 0.5), 1.1) - 0.2, 0.8)
+            * fig.dpi**2
+        )
+        if outside or size.width * size.height > area / 8:
+            moved[ax] = _legend_in_columns(ax, leg, PHONE_WIDTH_IN * fig.dpi, renderer)
+    return moved
+
+
+def _legend_in_columns(ax: Any, leg: Any, room: float, renderer: Any) -> Any:
+    """The legend of ``ax`` again, in as many columns as fit in ``room`` display px (a
+    legend under its panel is then a line or two, not a tall list)."""
+    texts = leg.get_texts()
+    if len(texts) < 2:
+        return leg
+    size = texts[0].get_fontsize()
+    em = size * ax.figure.dpi / 72
+    # each column: the handle, the gap to its text, the text, the space between columns
+    column = (
+        max(t.get_window_extent(renderer).width for t in texts)
+        + (leg.handlelength + leg.handletextpad + leg.columnspacing) * em
+    )
+    n = max(1, min(len(texts), int((room - 2 * leg.borderpad * em) // column)))
+    if n <= 1:
+        return leg
+    rows = -(-len(texts) // n)
+    n = -(-len(texts) // rows)  # as few columns as keep that many rows
+    title = leg.get_title().get_text()
+    new = ax.legend(
+        leg.legend_handles,
+        [t.get_text() for t in texts],
+        ncols=n,
+        fontsize=size,
+        title=title or None,
+        title_fontsize=leg.get_title().get_fontsize() if title else None,
+        frameon=leg.get_frame_on(),
+        markerscale=leg.markerscale,
+        handlelength=leg.handlelength,
+    )
+    for old, text in zip(texts, new.get_texts(), strict=True):
+        text.set_color(old.get_color())
+    return new
+
+
+def _fit_legend(leg: Any, room: float) -> None:
+    """Wrap the labels of ``leg`` so that it is no wider than ``room`` display px (a legend
+    under a panel wider than the panel would make the layout shrink the panel)."""
+    texts = [t for t in leg.get_texts() if t.get_text()]
+    if not texts:
+        return
+    renderer = _renderer(leg.figure)
+    em = texts[0].get_fontsize() * leg.figure.dpi / 72
+    columns = max(1, getattr(leg, "_ncols", 1))
+    handle = (leg.handlelength + leg.handletextpad + leg.columnspacing) * em
+    per_column = (room - 2 * leg.borderpad * em) / columns - handle
+    for text in texts:
+        _wrap_to(text, max(per_column, 4 * em), renderer)
+
+
+def _room_for_legends(fig: Figure, legends: list, height: float) -> float:
+    """Make ``fig`` taller until every legend under a panel is inside it (wrapped labels
+    can make a legend taller than the room first set aside); return the new height."""
+    for _ in range(3):
+        renderer = _renderer(fig)
+        lowest = min(leg.get_window_extent(renderer).y0 for leg in legends)
+        if lowest >= 1:
+            break
+        height += (2 - lowest) / fig.dpi
+        fig.set_size_inches(PHONE_WIDTH_IN, height)
+        fig.draw_without_rendering()
+    return height
+
+
+def _put_legend_below(ax: Any, depth_pt: float) -> None:
+    """Move the legend of ``ax`` under its panel, ``depth_pt`` below the axes' edge."""
+    from matplotlib.transforms import offset_copy
+
+    leg = ax.get_legend()
+    leg.set_loc("upper center")
+    shifted = offset_copy(ax.transAxes, fig=ax.figure, y=-depth_pt, units="points")
+    leg.set_bbox_to_anchor((0.5, 0.0), transform=shifted)
+    leg.set_in_layout(True)
+
+
+def _scale_fonts(fig: Figure, scale: float, floor_pt: float) -> None:
+    """Every text of ``fig`` at ``scale`` times its size (raised to ``floor_pt`` first)."""
+    from matplotlib.text import Text
+
+    ticks: set[int] = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)):
+            if axis is None:
+                continue
+            for which, made in (("major", axis.majorTicks), ("minor", axis.minorTicks)):
+                labels = [t.label1 for t in made] + [t.label2 for t in made]
+                ticks.update(id(t) for t in labels)
+                if labels:
+                    size = max(labels[0].get_fontsize(), floor_pt) * scale
+                    axis.set_tick_params(which=which, labelsize=size)
+                    for t in labels:
+                        t.set_fontsize(size)
+    for text in fig.findobj(Text):
+        if id(text) not in ticks and text.get_text():
+            text.set_fontsize(max(text.get_fontsize(), floor_pt) * scale)
+
+
+def _reflow(
+    fig: Figure, w0: float, h0: float, below: dict[Any, Any], cap: float | None = None
+) -> float:
+    """Put the panels of ``fig`` in as many columns as a phone has room for; return the
+    figure's new height (inches), with room for the legends in ``below`` under their panel,
+    at most ``cap`` inches if that leaves each plot at least 40% as tall as it is wide."""
+    panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    grids = {id(ax.get_subplotspec().get_gridspec()) for ax in panels}
+    width = PHONE_WIDTH_IN
+    renderer = _renderer(fig)
+    extra = {
+        ax: leg.get_window_extent(renderer).height / fig.dpi + 0.1 for ax, leg in below.items()
+    }
+    if len(grids) != 1:  # no grid, or nested ones: keep the arrangement, narrower
+        return width * min(max(h0 / w0, 0.5), 1.6) + 0.45 + sum(extra.values())
+    gs = panels[0].get_subplotspec().get_gridspec()
+    nrows, ncols = gs.get_geometry()
+    shown = min(1.0, COLUMN_INCHES / w0)  # the desktop page shrinks a wide figure
+    cell_px = w0 * CSS_PX_PER_INCH * shown / ncols
+    # as many columns as keep a panel at least 80% as wide as on the desktop page
+    cols = max(1, min(ncols, int(PHONE_WIDTH_PX // (0.8 * cell_px))))
+    ratios = gs.get_height_ratios() or [1] * nrows
+    places = []  # (row, column, spans the whole row, the panel's desktop aspect, axes)
+    for ax in panels:
+        ss = ax.get_subplotspec()
+        panel_aspect = (h0 * sum(ratios[ss.rowspan.start : ss.rowspan.stop]) / sum(ratios)) / (
+            w0 * len(ss.colspan) / ncols
+        )
+        places.append(
+            [ss.rowspan.start, ss.colspan.start, len(ss.colspan) == ncols, panel_aspect, ax]
+        )
+    if cols < ncols:
+        # reading order; a panel as wide as the grid keeps a row of its own
+        places.sort(key=lambda p: (p[0], p[1]))
+        row, col = 0, 0
+        for place in places:
+            full = place[2]
+            if (full or col >= cols) and col:
+                row, col = row + 1, 0
+            place[0], place[1] = row, col
+            row, col = (row + 1, 0) if full else (row, col + 1)
+    else:
+        cols = ncols
+    n_rows = max(p[0] for p in places) + 1
+    plots, rest = [0.0] * n_rows, [0.0] * n_rows  # plotting areas; titles, labels, legends
+    fixed = [False] * n_rows  # a plot of fixed aspect (an image) cannot be flattened
+    for r, _, full, panel_aspect, ax in places:
+        cell = width if full else width / cols
+        plot, decor, is_fixed = _panel_height(fig, ax, cell, panel_aspect)
+        if plot + decor + extra.get(ax, 0) > plots[r] + rest[r]:
+            plots[r], rest[r], fixed[r] = plot, decor + extra.get(ax, 0), is_fixed
+    if cap is not None and sum(plots) + sum(rest) > cap:
+        free = sum(p for p, f in zip(plots, fixed, strict=True) if not f)
+        squeeze = max((cap - (sum(plots) - free) - sum(rest)) / max(free, 1e-9), 0.0)
+        plots = [
+            p if f else max(p * squeeze, min(p, 0.4 * width / cols))
+            for p, f in zip(plots, fixed, strict=True)
+        ]
+    heights = [max(p + d, 0.3) for p, d in zip(plots, rest, strict=True)]
+    grid = fig.add_gridspec(n_rows, cols, height_ratios=heights)
+    for r, c, full, _, ax in places:
+        ax.set_subplotspec(grid[r, :] if full else grid[r, c])
+        for other in ax.get_shared_y_axes().get_siblings(ax):
+            if other is not ax:  # a row that shared one y axis: each panel labels its own
+                ax.yaxis.set_tick_params(which="both", labelleft=True)
+    return sum(heights)
+
+
+#: The height of one line of the phone variant's small print, with its padding (inches).
+_LINE_IN = 1.45 * PHONE_MIN_FONT_PT / 72
+
+
+def _panel_height(
+    fig: Figure, ax: Any, cell: float, desktop_aspect: float
+) -> tuple[float, float, bool]:
+    """The height (inches) a panel ``cell`` inches wide needs on a phone: its plotting area,
+    as tall as the panel was on the desktop relative to its width (or as its fixed aspect
+    says, for images and maps), and its title, tick labels and axis labels; and whether
+    the aspect is fixed."""
+    if not ax.axison:
+        across, down = 0.1, 0.1 + (_LINE_IN + 0.05 if ax.get_title() else 0)
+    else:
+        x_labels = bool(len(ax.get_xticks())) and ax.xaxis._major_tick_kw.get("label1On", True)
+        y_labels = bool(len(ax.get_yticks())) and ax.yaxis._major_tick_kw.get("label1On", True)
+        lines = lambda t: t.count("\n") + 1 if t else 0  # noqa: E731
+        down = 0.12 + _LINE_IN * (
+            lines(ax.get_title()) + lines(ax.get_xlabel()) + (1 if x_labels else 0)
+        )
+        across = 0.12 + _LINE_IN * lines(ax.get_ylabel())
+        if y_labels:  # as wide as the widest tick label
+            renderer = _renderer(fig)
+            widths = [t.get_window_extent(renderer).width for t in ax.get_yticklabels()]
+            across += max(widths, default=0) / fig.dpi + 0.08
+    if any(ax in getattr(c, "_colorbar_info", {}).get("parents", ()) for c in fig.axes):
+        across += 0.75  # a colorbar beside it
+    plot_w = max(cell - across, 0.5)
+    aspect = ax.get_aspect()
+    if isinstance(aspect, int | float):  # a fixed aspect (imshow, maps): its own shape
+        return plot_w * float(aspect) * ax.get_data_ratio(), down, True
+    return plot_w * min(max(desktop_aspect, 0.55), 1.0), down, False
+
+
+def _wrap_texts(fig: Figure) -> bool:
+    """Wrap every title and axis label wider than its panel; True if one was wrapped."""
+    renderer = _renderer(fig)
+    changed = False
+    for ax in fig.axes:
+        box = ax.get_position()
+        room_w = box.width * fig.bbox.width
+        room_h = box.height * fig.bbox.height
+        # a title is centred on its panel: room as far as the nearer edge of the figure
+        # (or of the panel's column, when there are several)
+        centre = (box.x0 + box.width / 2) * fig.bbox.width
+        column = fig.bbox.width / max(1, _phone_columns(ax))
+        left = centre - (centre // column) * column
+        cell_w = min(1.15 * room_w, max(room_w, 2 * min(left, column - left) - 4))
+        for text, room in (
+            (ax.title, cell_w),
+            (ax._left_title, cell_w),
+            (ax._right_title, cell_w),
+            (ax.xaxis.label, cell_w),
+            (ax.yaxis.label, min(1.3 * room_h, fig.bbox.height - 4)),
+        ):
+            changed |= _wrap_to(text, room, renderer)
+    if fig._suptitle is not None:
+        changed |= _wrap_to(fig._suptitle, 0.96 * fig.bbox.width, renderer)
+    return changed
+
+
+def _phone_columns(ax: Any) -> int:
+    ss = ax.get_subplotspec()
+    return 1 if ss is None else ss.get_gridspec().get_geometry()[1]
+
+
+def _columns(fig: Figure) -> int:
+    specs = [ax.get_subplotspec() for ax in fig.axes if ax.get_subplotspec() is not None]
+    return max((s.get_gridspec().get_geometry()[1] for s in specs), default=1)
+
+
+def _renderer(fig: Figure) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    return canvas.get_renderer()
+
+
+def _wrap_to(text: Any, room: float, renderer: Any) -> bool:
+    """Break ``text`` into lines no wider than ``room`` display px (never inside $...$)."""
+    s = text.get_text()
+    if not s or not text.get_visible():
+        return False
+    vertical = text.get_rotation() % 180 == 90
+    extent = text.get_window_extent(renderer)
+    size = extent.height if vertical else extent.width
+    if size <= room:
+        return False
+    words = _words(s.replace("\n", " "))
+    longest = max(len(line) for line in s.split("\n"))  # the line that sets the width
+    chars = max(8, int(longest * room / size))
+    for _ in range(4):
+        lines, line = [], ""
+        for word in words:
+            if line and len(line) + 1 + len(word) > chars:
+                lines.append(line)
+                line = word
+            else:
+                line = f"{line} {word}" if line else word
+        lines.append(line)
+        text.set_text("\n".join(lines))
+        extent = text.get_window_extent(renderer)
+        if (extent.height if vertical else extent.width) <= room or chars <= 8:
+            break
+        chars = max(8, int(chars * 0.85))
+    return True
+
+
+def _words(s: str) -> list[str]:
+    """The words of ``s``; a $...$ formula is one word."""
+    words, current, maths = [], "", False
+    for ch in s:
+        if ch == "$":
+            maths = not maths
+        if ch == " " and not maths:
+            if current:
+                words.append(current)
+            current = ""
+        else:
+            current += ch
+    if current:
+        words.append(current)
+    return words
+
+
+def _no_image(fig: Any) -> None:
+    return None
+
+
+def _defer_to_the_bundle() -> None:
+    """Let a :class:`BookFigure` show only its own bundle in IPython.
+
+    matplotlib's inline backend, once imported (ipywidgets' ``interact`` imports it), registers
+    PNG (and other) printers for every ``Figure``; IPython ranks a printer registered for a
+    type above an object's ``_repr_mimebundle_``, so a heavy figure's PNG would be replaced
+    by matplotlib's (without the size note the book's tests read), and every SVG figure
+    would carry a second, unused PNG. A printer registered for :class:`BookFigure` itself
+    that returns nothing takes precedence over those and leaves the bundle as it is."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # no IPython: nothing registers printers
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+    for mime, formatter in shell.display_formatter.formatters.items():
+        if mime.startswith("image/") or mime == "application/pdf":
+            formatter.for_type(BookFigure, _no_image)
 
 
 def _is_colour(value: Any) -> bool:
@@ -270,3 +846,20 @@ def log_yticks(ax: Any, exponents: Any) -> None:
         [10.0**k for k in exponents], labels=["1" if k == 0 else f"1e{k}" for k in exponents]
     )
     ax.minorticks_off()
+
+
+def log_ticks(ax: Any, which: str = "y", most: int = 7) -> None:
+    """Plain-text ticks at whole decades ("1e-4", "0.01", "1", "100") and no minor ticks on the
+    log-scale axes ``which`` ("x", "y" or "both") of ``ax``, the decades taken from the
+    limits the data gave (call it after plotting): at most ``most`` labels, every second
+    or third decade when the axis spans many. As :func:`log_yticks`, it spares a static
+    figure the cost of matplotlib's mathtext labels (about half a second a figure)."""
+    for name in ("x", "y") if which == "both" else (which,):
+        lo, hi = getattr(ax, f"get_{name}lim")()
+        first, last = int(np.ceil(np.log10(lo) - 1e-9)), int(np.floor(np.log10(hi) + 1e-9))
+        stride = max(1, -(-(last - first + 1) // most))
+        ks = list(range(first, last + 1, stride)) or [round(np.log10(np.sqrt(lo * hi)))]
+        labels = [f"{10.0**k:g}" if -3 <= k <= 3 else f"1e{k}" for k in ks]  # 0.01, 1e-4
+        getattr(ax, f"set_{name}ticks")([10.0**k for k in ks], labels=labels)
+        getattr(ax, f"set_{name}lim")(lo, hi)
+        getattr(ax, f"{name}axis").set_minor_locator(NullLocator())

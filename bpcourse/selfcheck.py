@@ -8,7 +8,8 @@ Two kinds, each rendered as self-contained HTML with a few lines of our own Java
   (:func:`numeric_from_check` takes them from an exercise's
   :class:`~bpcourse.exercises.feedback.Check`), so the page answers "correct", names the
   mistake that gives the typed number, or says it matches no mistake we know of. The
-  tolerance is stated; text that is not a number gets "not a number".
+  tolerance is stated (relative, or in decades for an order of magnitude); a fraction
+  such as ``2/3`` is read as its value; text that is not a number gets "not a number".
 * :class:`Choice`: a concept question; every option has its own explanation.
 
 The widget is a labelled ``<input>`` (or a ``<fieldset>`` of radio buttons), a button, and
@@ -36,7 +37,7 @@ from bpcourse.i18n import N_, _, localized, tr
 
 __all__ = ["Choice", "Numeric", "Option", "numeric_from_check", "parse_number"]
 
-NOT_A_NUMBER = N_("That is not a number. Type digits, e.g. 0.25, -1.5 or 3e-4.")
+NOT_A_NUMBER = N_("That is not a number. Type digits, e.g. 0.25, -1.5, 3e-4 or 2/3.")
 CORRECT = N_("Correct.")
 UNKNOWN = N_(
     "That matches no mistake we know of (and is not the right value). Check each step once more."
@@ -51,10 +52,16 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 def parse_number(text: str) -> float | None:
     """A typed number, as the page's script reads it: spaces ignored, a Unicode minus
-    accepted, a decimal comma accepted when it is the only separator; else ``None``."""
+    accepted, a decimal comma accepted when it is the only separator, a fraction ``a/b``
+    (two numbers, ``b`` not zero) read as its value; else ``None``."""
     t = re.sub(r"[\s\u2009\u202f]", "", str(text)).replace("\u2212", "-")
     if "," in t and "." not in t and t.count(",") == 1:
         t = t.replace(",", ".")
+    if t.count("/") == 1:  # a fraction worked out by hand, e.g. 2/3 or -1/4
+        top, bottom = t.split("/")
+        if _NUMBER.match(top) and _NUMBER.match(bottom) and float(bottom) != 0:
+            return float(top) / float(bottom)
+        return None
     return float(t) if _NUMBER.match(t) else None
 
 
@@ -64,7 +71,10 @@ class Numeric:
 
     ``mistakes`` are ``(hint, value)`` pairs: what a named mistake gives. A typed number
     within ``rtol`` (relative, with ``atol`` as a floor) of ``answer`` is correct; of a
-    mistake's value, that mistake's hint is shown. Values that coincide (within the
+    mistake's value, that mistake's hint is shown. A question that asks for an order of
+    magnitude gives ``decades`` instead: a positive number whose ``log10`` is within
+    ``decades`` of the target's is near it (``decades=0.5``: the same power of ten,
+    rounded). Values that coincide (within the
     tolerance) with the answer are refused when the question is built: the page could
     not tell them apart.
     """
@@ -76,6 +86,7 @@ class Numeric:
     rtol: float = 1e-3
     atol: float = 1e-9
     exercise: str | None = None
+    decades: float | None = None
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][\w-]*", self.id):
@@ -84,6 +95,11 @@ class Numeric:
             )
         if not math.isfinite(self.answer):
             raise ValueError(f"{self.id}: the answer must be a finite number; got {self.answer}")
+        if self.decades is not None and not (self.answer > 0 and self.decades > 0):
+            raise ValueError(
+                f"{self.id}: an order-of-magnitude question needs a positive answer and a "
+                f"positive number of decades; got {self.answer} and {self.decades}"
+            )
         for hint, value in self.mistakes:
             if math.isfinite(value) and self._near(value, self.answer):
                 raise ValueError(
@@ -92,10 +108,17 @@ class Numeric:
                 )
 
     def _near(self, x: float, target: float) -> bool:
+        if self.decades is not None:
+            return x > 0 and target > 0 and abs(math.log10(x / target)) <= self.decades
         return abs(x - target) <= max(self.atol, self.rtol * abs(target))
 
     @property
     def tolerance_text(self) -> str:
+        if self.decades is not None:
+            return _(
+                "An order of magnitude: an answer within a factor of {factor} "
+                "of the right value counts as right."
+            ).format(factor=f"{10**self.decades:.2g}")
         return _("An answer within {percent} % of the right value counts as right.").format(
             percent=f"{self.rtol * 100:.2g}"
         )
@@ -123,6 +146,7 @@ class Numeric:
             "answer": self.answer,
             "rtol": self.rtol,
             "atol": self.atol,
+            "decades": self.decades,
             "mistakes": [[tr(h), v] for h, v in self.mistakes if math.isfinite(v)],
             "text": {
                 "nan": tr(NOT_A_NUMBER),
@@ -221,11 +245,20 @@ class Choice:
 _SCRIPT = r"""
 (function () {
   if (!window.bpkitSelfCheck) {
-    var near = function (x, t, d) { return Math.abs(x - t) <= Math.max(d.atol, d.rtol * Math.abs(t)); };
+    var near = function (x, t, d) {
+      if (d.decades !== null && d.decades !== undefined) return x > 0 && t > 0 && Math.abs(Math.log10(x / t)) <= d.decades;
+      return Math.abs(x - t) <= Math.max(d.atol, d.rtol * Math.abs(t));
+    };
+    var num = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
     var parse = function (s) {
       var t = String(s).replace(/[\s\u2009\u202f]/g, "").replace(/\u2212/g, "-");
       if (t.indexOf(",") >= 0 && t.indexOf(".") < 0 && t.split(",").length === 2) t = t.replace(",", ".");
-      return /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(t) ? parseFloat(t) : null;
+      var parts = t.split("/");
+      if (parts.length === 2) {
+        return num.test(parts[0]) && num.test(parts[1]) && parseFloat(parts[1]) !== 0 ? parseFloat(parts[0]) / parseFloat(parts[1]) : null;
+      }
+      if (parts.length > 2) return null;
+      return num.test(t) ? parseFloat(t) : null;
     };
     window.bpkitSelfCheck = function (root) {
       if (!root || root.dataset.ready) return;
@@ -291,6 +324,30 @@ def _widget(uid: str, body: str, data: dict[str, Any]) -> str:
     )
 
 
+def _sentence(hint: str) -> str:
+    """A checker's hint as a sentence: capitalised, unless it starts with a symbol's name
+    ("tanh' is evaluated ...", "σ'(z) ..."), which keeps its own spelling."""
+    first = hint.split(" ", 1)[0]
+    return hint if not first.isalpha() or first in _SYMBOLS else hint[:1].upper() + hint[1:]
+
+
+_SYMBOLS = {
+    "tanh",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "exp",
+    "log",
+    "max",
+    "np",
+    "x",
+    "y",
+    "z",
+    "w",
+    "b",
+}
+
+
 def numeric_from_check(
     id: str,
     prompt: str,
@@ -300,13 +357,15 @@ def numeric_from_check(
     *,
     rtol: float = 1e-3,
     exercise: str | None = None,
+    more: Sequence[tuple[str, float]] = (),
 ) -> Numeric:
     """A :class:`Numeric` question whose answer and mistakes come from an exercise's
     :class:`~bpcourse.exercises.feedback.Check`: the reference and every named mistake are
     evaluated on ``check.case_list()[case]`` and ``pick`` reduces each result to one number.
     A mistake that raises there, gives no finite number, or gives (within ``rtol``) the
     right value is left out; mistakes that give the same number are all named when it is
-    typed."""
+    typed. ``more`` adds ``(hint, value)`` pairs for slips that are not a wrong function
+    (reading the question wrongly, say), computed by the caller."""
     args = check.case_list()[case]
 
     def value(fn: Callable[..., Any]) -> float | None:
@@ -326,5 +385,6 @@ def numeric_from_check(
         v = value(m.answer)
         if v is None or near(v, answer):
             continue
-        mistakes.append((m.hint[:1].upper() + m.hint[1:], v))
+        mistakes.append((_sentence(m.hint), v))
+    mistakes += [(hint, float(v)) for hint, v in more]
     return Numeric(id, prompt, answer, tuple(mistakes), rtol=rtol, exercise=exercise)

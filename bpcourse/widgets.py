@@ -63,7 +63,11 @@ MAX_FRAMES = 64
 #: The longest label a control shows whole: labels share one width, at most 22em
 #: (``Explorer.widget``), and JupyterLab cuts a longer label off with an ellipsis.
 MAX_LABEL = 38
-#: Environment variable the book build sets to ``"all"`` to precompute every frame.
+#: The tallest phone frame (CSS px, as drawn): with the controls above it, it should fit on
+#: a phone's screen (844 px tall, less the browser's bars), so a reader sees what a move does.
+PHONE_FRAME_MAX_PX = 470
+#: Environment variable the book build sets to ``"all"`` to precompute every frame (and
+#: draw each figure's phone variant: :data:`bpcourse.plotting.BOOK_BUILD_ENV`).
 FRAMES_ENV = "BPKIT_STATIC_FRAMES"
 
 
@@ -283,6 +287,9 @@ class Explorer:
                 self.source, self.source_kwargs = found
         self.last: tuple[dict[str, Any], Any] | None = None
         self._positions: list[Any] | None = None  # axes boxes of the default setting
+        self._phone_layout: dict | None = None  # the same for the phone frames
+        self._phone_fits = True  # whether the phone layout keeps texts apart
+        self._defaults_computed: Any = None
 
     # ---------------------------------------------------------------- pure parts
     def defaults(self) -> dict[str, Any]:
@@ -324,7 +331,9 @@ class Explorer:
             default = self.defaults()
             full = {**default, **params}
             same = all(_same(full[k], default[k]) for k in default)
-            layout_data = data if same else self.compute(**default)
+            if same and self._defaults_computed is None:
+                self._defaults_computed = data
+            layout_data = data if same else self._default_data()
             fig = new_figure(*self.figsize, dpi=self.dpi)
             self.render_fn(fig, layout_data, default)
             fig.legible().draw_without_rendering()  # runs the constrained layout
@@ -342,19 +351,67 @@ class Explorer:
             fig.set_layout_engine("constrained")
         return fig
 
-    def frame(self, params: dict[str, Any]) -> dict[str, str]:
-        """Everything the static page shows for one setting: image data URL, alt, digest.
+    def phone_figure(self, data: Any, params: dict[str, Any]):
+        """``render`` laid out for a phone (:func:`bpcourse.plotting.to_phone`): panels in
+        a column, text for a phone's column; every setting in the default setting's layout."""
+        from bpcourse.plotting import BookFigure, text_collisions, to_phone
+
+        if self._phone_layout is None:
+            default = self.defaults()
+            full = {**default, **params}
+            same = all(_same(full[k], default[k]) for k in default)
+            fig = BookFigure(figsize=self.figsize, dpi=self.dpi)
+            if same and self._defaults_computed is None:
+                self._defaults_computed = data
+            self.render_fn(fig, data if same else self._default_data(), default)
+            self._phone_layout = to_phone(fig, self.figsize, max_height_px=PHONE_FRAME_MAX_PX)
+            fig.set_layout_engine("none")
+            # texts that were apart on the desktop collide (a diagram): no phone frames
+            desktop = self.figure(self._default_data(), default)
+            self._phone_fits = text_collisions(fig) <= text_collisions(desktop)
+            if same:
+                return fig
+        fig = BookFigure(figsize=self.figsize, dpi=self.dpi)
+        self.render_fn(fig, data, params)
+        to_phone(fig, self.figsize, self._phone_layout)
+        return fig
+
+    def frame(self, params: dict[str, Any], phone: bool = True) -> dict[str, str]:
+        """Everything the static page shows for one setting: image data URL, its phone
+        variant's (with ``phone``), alt text, digest.
 
         The image is an SVG, or a 2x PNG when the SVG would be heavy; the book's extension
-        writes it to a file of its own (``_frames/``), loaded only when shown.
+        writes it to a file of its own (``_frames/``), loaded only when shown (the phone
+        variant only on a phone, the other one only elsewhere).
         """
         full = {**self.defaults(), **params}
         data = self.compute(**full)
-        return {
-            "src": _data_url(self.figure(data, full)),
-            "alt": localized(lambda: self.describe_fn(data, full)),
-            "digest": digest(data),
-        }
+        out = {"src": _data_url(self.figure(data, full))}
+        if phone and self.phone_fits():
+            out["phone"] = _data_url(self.phone_figure(data, full))
+        out.update(alt=localized(lambda: self.describe_fn(data, full)), digest=digest(data))
+        return out
+
+    def _default_data(self) -> Any:
+        """The default setting's data, computed once (both layouts are worked out on it)."""
+        if self._defaults_computed is None:
+            self._defaults_computed = self.compute()
+        return self._defaults_computed
+
+    def phone_fits(self) -> bool:
+        """Whether the frames can be laid out for a phone without texts colliding; if not,
+        a phone shows the desktop frames in a box that scrolls sideways."""
+        if self._phone_layout is None:
+            self.phone_figure(self._default_data(), self.defaults())
+        return self._phone_fits
+
+    def phone_size(self) -> tuple[int, int]:
+        """Width and height of a phone frame, in CSS px (the default setting's layout)."""
+        from bpcourse.plotting import CSS_PX_PER_INCH, PHONE_WIDTH_PX
+
+        if self._phone_layout is None:
+            self.phone_figure(self._default_data(), self.defaults())
+        return PHONE_WIDTH_PX, round(self._phone_layout["height"] * CSS_PX_PER_INCH)
 
     def css_size(self) -> tuple[int, int]:
         """Width and height of a frame on the page, in CSS px."""
@@ -441,7 +498,7 @@ class Explorer:
         names = list(self.sliders)
         start = ",".join(str(self.sliders[n].default_index) for n in names)
         grid = self.grid() if all_frames else [(start, self.defaults())]
-        frames = {key: self.frame(params) for key, params in grid}
+        frames = {key: self.frame(params, phone=all_frames) for key, params in grid}
         first = frames[start]
         attrs = (
             f'id="{uid}" data-start="{start}" data-frames="{"all" if all_frames else "partial"}"'
@@ -455,6 +512,20 @@ class Explorer:
         image = (
             f'<img class="bpkit-frame" src="{first["src"]}" alt="" width="{width}" '
             f'height="{height}" data-digest="{first["digest"]}" data-key="{start}">'
+        )
+        if "phone" in first:  # a phone is shown the phone frames, and loads only those
+            from bpcourse.plotting import PHONE_MEDIA
+
+            pw, ph = self.phone_size()
+            image = (
+                f'<picture class="bpkit-phone"><source media="{PHONE_MEDIA}" '
+                f'srcset="{first["phone"]}" width="{pw}" height="{ph}">{image}</picture>'
+            )
+        elif all_frames:  # no phone layout: the desktop frame, scrolling in its own box
+            from bpcourse.plotting import PHONE_SCROLL_CLASS
+
+            image = f'<div class="{PHONE_SCROLL_CLASS}">{image}</div>'
+        image += (
             f'<p class="bpkit-describe" aria-live="polite">{html.escape(first["alt"])}</p>'
             f'<p class="bpkit-setting">'
             f"{html.escape(localized(lambda: self.setting_text(self.defaults())))}</p>"
@@ -463,7 +534,7 @@ class Explorer:
         if not all_frames:
             return (
                 f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}>'
-                f"<style>{_STYLE}</style>{caption}{image}"
+                f"<style>{_style()}</style>{caption}{image}"
                 f'<p class="bpkit-note"><em>'
                 f"{html.escape(tr('Run this notebook in Jupyter to move the controls.'))}"
                 "</em></p></figure>"
@@ -472,10 +543,10 @@ class Explorer:
         payload = json.dumps(frames, separators=(",", ":")).replace("</", "<\\/")
         attrs += f' data-setting-text="{html.escape(tr("Shown for {settings}."))}"'
         return (
-            f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}><style>{_STYLE}</style>'
+            f'<figure class="bpkit-explorer tex2jax_ignore" {attrs}><style>{_style()}</style>'
             f'{caption}<div class="bpkit-controls">{"".join(controls)}</div>{image}'
             f'<script type="application/json" class="bpkit-frames">{payload}</script>'
-            f"<script>{_SCRIPT.replace('__UID__', uid)}</script></figure>"
+            f"<script>{_script(uid)}</script></figure>"
         )
 
     def _control_html(self, uid: str, k: int, name: str) -> str:
@@ -579,12 +650,21 @@ _STYLE = (
     ".bpkit-explorer .bpkit-control label[for],.bpkit-explorer legend{grid-column:1/-1}"
     ".bpkit-explorer .bpkit-choice .bpkit-options{grid-column:1/-1}"
     ".bpkit-explorer input[type=range]{min-height:44px}"
-    ".bpkit-explorer .bpkit-options span{min-height:44px;min-width:44px;justify-content:center}}"
+    ".bpkit-explorer .bpkit-options span{min-height:44px;min-width:44px;justify-content:center}"
+    # its phone frame fills the column (drawn for the narrowest phone, stretched a little)
+    ".bpkit-explorer picture.bpkit-phone img.bpkit-frame{width:100%;max-width:__STRETCH__px}}"
     # On paper: no dead controls; the frame and a line naming its setting.
     "@media print{.bpkit-explorer .bpkit-controls,.bpkit-explorer .bpkit-note{display:none}"
     ".bpkit-explorer .bpkit-setting{display:block;font-style:italic;margin:.2em 0 0}"
     ".bpkit-explorer{break-inside:avoid}}"
 )
+
+
+def _style() -> str:
+    plotting = _plotting()
+    stretch = round(plotting.PHONE_WIDTH_PX * plotting.PHONE_MAX_STRETCH)
+    return _STYLE.replace("__STRETCH__", str(stretch))
+
 
 # The whole client side: read the controls of this explorer (the figure holding the
 # script), show the frame of their setting, and fetch the frames one step away so the
@@ -594,21 +674,31 @@ var root=(me&&me.closest('figure.bpkit-explorer'))||document.getElementById('__U
 var frames=JSON.parse(root.querySelector('script.bpkit-frames').textContent);
 var controls=[].slice.call(root.querySelectorAll('.bpkit-control'));
 var img=root.querySelector('img.bpkit-frame');var text=root.querySelector('.bpkit-describe');
+var source=root.querySelector('picture source');
+var narrow=window.matchMedia?window.matchMedia('__MEDIA__'):{matches:false};
 var setting=root.querySelector('.bpkit-setting');var warm={};
 function at(c){var r=c.querySelector('input[type=range]');if(r)return +r.value;
 var x=c.querySelector('input:checked');return x?+x.value:0;}
 function key(idx){return idx.join(',');}
+function url(f){return source&&f.phone&&narrow.matches?f.phone:f.src;}
 function prefetch(idx){controls.forEach(function(c,k){var n=JSON.parse(c.dataset.labels).length;
 [-1,1].forEach(function(d){var j=idx.slice();j[k]+=d;if(j[k]<0||j[k]>=n)return;var f=frames[key(j)];
-if(f&&!warm[f.src]){warm[f.src]=1;new Image().src=f.src;}});});}
+if(f&&!warm[url(f)]){warm[url(f)]=1;new Image().src=url(f);}});});}
 function show(){var idx=controls.map(at),words=[];
 controls.forEach(function(c,k){var labels=JSON.parse(c.dataset.labels),l=labels[idx[k]];
 words.push(c.dataset.label+' = '+l);var r=c.querySelector('input[type=range]');
 if(r){r.setAttribute('aria-valuetext',l);c.querySelector('output').textContent=l;}});
-var f=frames[key(idx)];if(!f)return;img.src=f.src;img.dataset.digest=f.digest;
+var f=frames[key(idx)];if(!f)return;if(source&&f.phone)source.srcset=f.phone;img.src=f.src;
+img.dataset.digest=f.digest;
 img.dataset.key=key(idx);text.textContent=f.alt;setting.textContent=root.dataset.settingText.replace('{settings}',words.join(', '));
 prefetch(idx);}
 root.addEventListener('input',show);root.addEventListener('change',show);
 root.addEventListener('focusin',function(){prefetch(controls.map(at));},{once:true});
 root.addEventListener('pointerenter',function(){prefetch(controls.map(at));},{once:true});
 })();"""
+
+
+def _script(uid: str) -> str:
+    from bpcourse.plotting import PHONE_MEDIA
+
+    return _SCRIPT.replace("__UID__", uid).replace("__MEDIA__", PHONE_MEDIA)

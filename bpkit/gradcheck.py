@@ -101,14 +101,19 @@ def diagnose(
         factor = 1.0 / c
         hint = ""
         if abs(factor - round(factor)) < 1e-6 and round(factor) > 1:
+            # only the explanations that give this factor: the 1/2 gives exactly 2
             hint = (
                 " (a whole number: e.g. the loss averages over the batch but the gradient "
-                "sums, or the 1/2 in front of a squared error was dropped)"
+                "sums"
+                + (
+                    ", or the 1/2 in front of a squared error was dropped)"
+                    if round(factor) == 2
+                    else ")"
+                )
             )
         elif abs(c - round(c)) < 1e-6 and round(c) > 1:
-            hint = (
-                " (e.g. the gradient averages where the loss sums, or the 2 from "
-                "differentiating a square was dropped)"
+            hint = " (e.g. the gradient averages where the loss sums" + (
+                ", or the 2 from differentiating a square was dropped)" if round(c) == 2 else ")"
             )
         elif 0 < c < 1:  # too large, by a factor that no reduction explains
             hint = (

@@ -1,7 +1,9 @@
 /* The book's own small script (listed in _config.yml: html_js_files). No network, works
    from file://. It
    1. lets every figure and explorer frame open at full size: a tap or click (or Enter /
-      Space, the image sits in a button) shows it in a dialog, Escape or a tap closes it;
+      Space, the image sits in a button) shows it in a dialog, Escape or a tap closes it.
+      A figure with a phone variant (a <picture>) opens as drawn for the desktop, the
+      larger drawing, whichever of the two the page shows;
    2. makes a display equation wider than the column scroll inside its own box (the page
       never scrolls sideways) and, only then, reachable by keyboard to scroll it. */
 (function () {
@@ -54,7 +56,7 @@
     }
     big.removeAttribute("style");
     big.onload = fit;
-    big.src = img.currentSrc || img.src;
+    big.src = img.src; // the <img> holds the desktop drawing; a phone <source> may be shown
     if (big.complete) fit();
     big.alt = img.alt;
     box.querySelector(".bpkit-lightbox-text").textContent = describe(img);
@@ -63,12 +65,14 @@
 
   function zoomable(img) {
     if (img.closest("button, a, .bpkit-zoom")) return;
+    // an image with a phone variant moves with its <picture> (its sources apply only there)
+    var shown = img.parentNode.tagName === "PICTURE" ? img.parentNode : img;
     var button = document.createElement("button");
     button.type = "button";
     button.className = "bpkit-zoom";
     button.setAttribute("aria-label", "Show this figure at full size");
-    img.parentNode.insertBefore(button, img);
-    button.appendChild(img);
+    shown.parentNode.insertBefore(button, shown);
+    button.appendChild(shown);
     button.addEventListener("click", function () {
       open(img);
     });
@@ -77,7 +81,7 @@
   // ---------------------------------------------------------------- wide equations
   function scrollableEquations() {
     document.querySelectorAll("div.math").forEach(function (box) {
-      var wide = box.scrollWidth > box.clientWidth + 1;
+      var wide = box.scrollWidth > box.clientWidth; // even by 1 px: it scrolls, so axe wants it reachable
       if (wide && !box.hasAttribute("tabindex")) {
         box.setAttribute("tabindex", "0");
         box.setAttribute("role", "region");

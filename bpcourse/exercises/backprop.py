@@ -347,9 +347,9 @@ HIDDEN_DELTA = Check(
             "sigmoid-derivative-for-tanh",
         ),
         Mistake(
-            "transposed: with one row per example, Delta2 (n, n_out) is multiplied by W2 "
-            "(n_out, n_hid) itself, which is the sum over the units of the layer above. "
-            + _SHAPE_HINT,
+            "transposed: you multiplied by W2.T; Delta2 @ W2 itself, (n, n_out) @ (n_out, n_hid) "
+            "-> (n, n_hid), is the sum over the units of the layer above, and no transpose is "
+            "needed there",
             lambda D, W, Z: (D @ W.T) * tanh_grad(Z),
             "extra-transpose",
         ),

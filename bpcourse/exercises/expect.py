@@ -67,7 +67,10 @@ class expect_error:  # lower case: used like contextlib.suppress
             '<div class="bpkit-expected-error" role="note" style="background:#fff4e5;'
             "color:#1a1a1a;border-left:4px solid #b35900;padding:0.5em 0.8em;"
             'font-family:sans-serif"><strong>⚠ Expected error.</strong> '
-            f"<code>{html.escape(str(self))}</code></div>"
+            # the code keeps the box's colours: a dark theme's code colour is light, and
+            # would be unreadable on this light background
+            '<code style="color:inherit;background:transparent">'
+            f"{html.escape(str(self))}</code></div>"
         )
 
 

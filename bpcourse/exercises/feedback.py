@@ -398,10 +398,13 @@ Hint = str | Callable[[Diagnosis], str]
 def _gradient_factor_hint(d: Diagnosis) -> str:
     c = d.factor or 0.0
     if c > 1 and abs(c - round(c)) < 1e-6:
-        return _(
-            "A whole number: e.g. the loss averages over the batch but the gradient sums, "
-            "or the ½ in front of a squared error was dropped."
-        )
+        # only the explanations that give this factor: a dropped ½ gives exactly 2
+        if round(c) == 2:
+            return _(
+                "A whole number: e.g. the loss averages over the batch but the gradient sums, "
+                "or the ½ in front of a squared error was dropped."
+            )
+        return _("A whole number: e.g. the loss averages over the batch but the gradient sums.")
     if 0 < c < 1 and abs(1 / c - round(1 / c)) < 1e-6:
         return _(
             "One over a whole number: e.g. a gradient averaged again although the delta "
@@ -777,6 +780,11 @@ class Check:
         groups: dict[str, list[str]] = {}
         for name, d in diagnoses.items():
             subject = name if len(wrong) == 1 else _("each")
+            if d.kind == "shape" and len(wrong) == 1:  # the learner's array, not the parameter
+                mine = (
+                    _("your gradient for {name}") if self.noun == "gradients" else _("your {name}")
+                )
+                subject = mine.format(name=name)
             key = self._hinted(d, subject)
             groups.setdefault(key, []).append(name)
         if len(groups) == 1 and diagnoses[wrong[0]].kind != "custom":

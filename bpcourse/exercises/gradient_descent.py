@@ -333,8 +333,10 @@ DISTANCE = Check(
     "ex-gd-1d-factor",
     distance_after,
     (
-        (0.1, 4.0, -1.5, 1.0, 10),
-        (0.4, 4.0, -1.5, 1.0, 3),  # a negative factor and an odd t: |.| matters
+        # |x_0| / |x_0 - x*| is no power of |1 - ηλ| in any case, so "forgot x*" cannot
+        # pass for "off by one step" (cold read 2: x0 = -1.5, x* = 1 gave 1.5 = 0.6 x 2.5)
+        (0.1, 4.0, -2.0, 1.0, 10),
+        (0.4, 4.0, -2.0, 1.0, 3),  # a negative factor and an odd t: |.| matters
         (0.05, 2.0, 3.0, -1.0, 7),
     ),
     (
@@ -369,6 +371,12 @@ DISTANCE = Check(
             _NEGATIVE + " (of x_0 - x* as well as of the factor)",
             lambda lr, lam, x0, xs, t: abs(_factor(lr, lam)) ** t * (x0 - xs),
             "start-not-absolute",
+        ),
+        Mistake(
+            "the error is x_t - x*, the distance to the minimiser, not to 0: start from "
+            "|x_0 - x*|, not |x_0|",
+            lambda lr, lam, x0, xs, t: abs(_factor(lr, lam)) ** t * abs(x0),
+            "forgot-minimiser",
         ),
         Mistake(
             "off by one step: x_t has been multiplied by the factor t times, starting from x_0",

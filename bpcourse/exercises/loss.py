@@ -195,8 +195,8 @@ SIGMOID_MSE = Check(
             "missing-sigmoid-derivative",
         ),
         Mistake(
-            "you applied σ'(x) = x(1 - x) to the logit z. That formula needs the sigmoid's "
-            "output: σ'(z) = p(1 - p) with p = σ(z), not z(1 - z)",
+            "you computed z(1 - z) from the logit z. The identity σ'(z) = p(1 - p) needs the "
+            "sigmoid's output p = σ(z), not z",
             lambda z, y: _dl_dp(z, y) * z * (1 - z),
             "sigmoid-derivative-of-logit",
         ),

@@ -417,6 +417,8 @@ def check_tanh(fn: Callable[[Any], Any]) -> Feedback:
         "tanh(1 - tanh) is the sigmoid's pattern σ(1 - σ); tanh's derivative is 1 - tanh²": (
             t * (1 - t) * 0.5
         ),
+        "the square is in the wrong place: (1 - tanh(u))² is not 1 - tanh(u)²; square the "
+        "output first, then subtract it from 1": (1 - t) ** 2 * 0.5,
     }
     for message, value in wrong.items():
         if _close(g, value):
@@ -587,6 +589,27 @@ def fork_with(
     return mul_fn(add_fn(t, mul_fn(t, w)), t), {"x": x, "w": w}
 
 
+def _first_failing_piece(
+    my_add: Callable, my_mul: Callable, my_tanh: Callable, my_backward: Callable
+) -> str:
+    """Where an engine that disagrees with ``bpkit.Value`` goes wrong: the first of the four
+    pieces that fails its own exercise's check, as a sentence to append ("" if all pass)."""
+    pieces = (
+        ("my_add", check_add, my_add),
+        ("my_mul", check_mul, my_mul),
+        ("my_tanh", check_tanh, my_tanh),
+        ("my_backward", check_backward, my_backward),
+    )
+    for name, check, fn in pieces:
+        fb = check(fn)
+        if fb.status != "passed":
+            return (
+                f". Start with {name}: it has not passed its own check ({fb.exercise}): "
+                f"{fb.message}"
+            )
+    return ""
+
+
 def check_engine(
     my_add: Callable, my_mul: Callable, my_tanh: Callable, my_backward: Callable
 ) -> Feedback:
@@ -609,12 +632,18 @@ def check_engine(
         ref_L.backward()
         if not _close(L.data, ref_L.data):
             return failed(
-                ex, f"on {name} your output is {L.data:.6g}, bpkit.Value's is {ref_L.data:.6g}"
+                ex,
+                f"on {name} your output is {L.data:.6g}, bpkit.Value's is {ref_L.data:.6g}"
+                + _first_failing_piece(my_add, my_mul, my_tanh, my_backward),
             )
         diffs = [k for k in ref if not _close(leaves[k].grad, ref[k].grad)]
         if diffs:
             shown = ", ".join(f"{k}: {leaves[k].grad:.6g} vs {ref[k].grad:.6g}" for k in diffs)
-            return failed(ex, f"on {name} your gradients differ from bpkit.Value's for {shown}")
+            return failed(
+                ex,
+                f"on {name} your gradients differ from bpkit.Value's for {shown}"
+                + _first_failing_piece(my_add, my_mul, my_tanh, my_backward),
+            )
         results.append((ref_L, ref))
     ref_L, ref = results[0]
     shown = ", ".join(f"dL/d{k} = {ref[k].grad:.6g}" for k in ref)

@@ -1,11 +1,15 @@
 r"""Checkers for the exercises of Chapter 6 (vanishing and exploding gradients).
 
 Each exercise is a :class:`~bpcourse.exercises.feedback.Check` (``GRAD_NORMS``, ``CLIP``,
-``INIT``, ``LAYERNORM``). The named mistakes: gradient norms in the wrong order, squared
-or of the weights; clipping per array, by value, or upward; an initialisation that
-returns a variance, a uniform bound, LeCun's or the fan-out's scale; a LayerNorm backward
-that treats the mean and variance as constants, normalises over the batch axis (batch
-norm's) or uses the unbiased variance (``ddof=1``).
+``INIT``, ``LAYERNORM``, ``BATCHNORM``, ``STREAM``). The named mistakes: gradient norms in
+the wrong order, squared or of the weights; clipping per array, by value, or upward; an
+initialisation that returns a variance, a uniform bound, LeCun's or the fan-out's scale; a
+LayerNorm backward that treats the mean and variance as constants, normalises over the
+batch axis (batch norm's) or uses the unbiased variance (``ddof=1``); a BatchNorm forward
+that normalises each row (layer norm's axes), ignores the mode either way, updates its
+running averages when it should not (or not when it should), swaps their momentum, or
+uses the wrong variance for them or for the normalisation; a residual stream's variance
+without the identity path, with :math:`s` for :math:`s^2`, or growing by additions.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from bpcourse.diagnostics import dense_layers, layer_grad_norms
 from bpcourse.exercises.feedback import Check, Feedback, Mistake
 from bpcourse.explorers.vanishing import deep_network, probe_batch
 from bpkit.losses import mse_grad
-from bpkit.normalization import LayerNorm
+from bpkit.normalization import BatchNorm, LayerNorm
 
 
 # ---------------------------------------------------------------- per-layer gradient norms
@@ -397,3 +401,206 @@ LAYERNORM = Check(
 def check_layernorm_backward(fn: Callable[..., Any]) -> Feedback:
     """``fn(X, gamma, dY, eps)`` should return ``dX`` for ``Y = gamma * (X - mu)/sqrt(var + eps) + beta``."""
     return LAYERNORM.run(fn)
+
+
+# ---------------------------------------------------------------- batch normalisation
+def reference_batchnorm(
+    X: np.ndarray,
+    gamma: np.ndarray,
+    beta: np.ndarray,
+    running_mean: np.ndarray,
+    running_var: np.ndarray,
+    training: bool,
+    momentum: float,
+    eps: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:class:`bpkit.BatchNorm`'s forward pass in the given mode: ``(Y, running_mean,
+    running_var)`` after it (the averages move only in training mode)."""
+    bn = BatchNorm(X.shape[1], momentum=momentum, eps=eps)
+    bn.gamma[...], bn.beta[...] = gamma, beta
+    bn.running_mean[...], bn.running_var[...] = running_mean, running_var
+    bn.train(bool(training))
+    Y = bn.forward(X)
+    return Y, bn.running_mean.copy(), bn.running_var.copy()
+
+
+def _bn(
+    *,
+    axis: int = 0,
+    stats: str = "mode",
+    ddof: int = 0,
+    run_ddof: int = 1,
+    update: str = "training",
+    swap: bool = False,
+    eps_outside: bool = False,
+    affine: bool = True,
+) -> Callable[..., tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """A BatchNorm forward with one slip: the axis of the statistics, which statistics
+    normalise ("mode", "batch" always, "running" always), the variances' ``ddof``, when
+    the running averages move, their momentum swapped, eps outside the root, no gamma and
+    beta."""
+
+    def answer(X, gamma, beta, rm, rv, training, m, eps):
+        use_batch = training if stats == "mode" else stats == "batch"
+        if use_batch:
+            mu = X.mean(axis=axis, keepdims=True)
+            var = X.var(axis=axis, keepdims=True, ddof=ddof)
+        else:
+            mu, var = rm, rv
+        Xhat = (X - mu) / (np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps))
+        Y = gamma * Xhat + beta if affine else Xhat
+        moves = {"training": training, "always": True, "never": False}[update]
+        if moves:
+            n = X.shape[0]
+            batch_var = X.var(axis=0) * (n / (n - 1) if run_ddof else 1.0)
+            keep = (1 - m) if swap else m
+            rm = keep * rm + (1 - keep) * X.mean(axis=0)
+            rv = keep * rv + (1 - keep) * batch_var
+        return Y, rm, rv
+
+    return answer
+
+
+_bn_rng = np.random.default_rng(8)
+_BN_X = 2.0 * _bn_rng.standard_normal((5, 3)) + np.array([1.0, -2.0, 0.5])
+_BN_GAMMA, _BN_BETA = np.array([1.5, 0.5, -1.0]), np.array([0.1, -0.3, 0.7])
+_BN_RM, _BN_RV = np.array([0.8, -1.5, 0.2]), np.array([3.0, 5.0, 1.5])
+
+BATCHNORM = Check(
+    "ex-vanish-batchnorm",
+    reference_batchnorm,
+    (
+        (_BN_X, _BN_GAMMA, _BN_BETA, _BN_RM, _BN_RV, True, 0.9, 1e-5),
+        (_BN_X, _BN_GAMMA, _BN_BETA, _BN_RM, _BN_RV, False, 0.9, 1e-5),
+        (_BN_X[:4], _BN_GAMMA, _BN_BETA, _BN_RM, _BN_RV, True, 0.7, 1e-3),
+    ),
+    (
+        Mistake(
+            "the statistics run over each row (axis=1): that is layer normalisation. Batch "
+            "normalisation takes each feature's mean and variance over the batch, axis=0",
+            _bn(axis=1),
+            "layernorm-axes",
+        ),
+        Mistake(
+            "in evaluation mode (training=False) normalise with the running averages, not "
+            "with this batch's statistics: a prediction must not depend on the rest of the batch",
+            _bn(stats="batch"),
+            "eval-uses-batch",
+        ),
+        Mistake(
+            "in training mode normalise with this batch's own mean and variance; the running "
+            "averages are for evaluation mode",
+            _bn(stats="running"),
+            "train-uses-running",
+        ),
+        Mistake(
+            "the running averages move in training mode only; in evaluation mode they stay "
+            "as they were",
+            _bn(update="always"),
+            "eval-updates-running",
+        ),
+        Mistake(
+            "in training mode the running averages move toward this batch's statistics: "
+            "m * running + (1 - m) * batch",
+            _bn(update="never"),
+            "no-running-update",
+        ),
+        Mistake(
+            "momentum m is the weight on the past (as in bpkit and Ioffe and Szegedy's "
+            "formula): running <- m * running + (1 - m) * batch, not the other way round",
+            _bn(swap=True),
+            "momentum-swapped",
+        ),
+        Mistake(
+            "the running variance uses the unbiased batch variance, n/(n-1) times np.var "
+            "(ddof=1), as bpkit and the paper do; you used the biased one",
+            _bn(run_ddof=0),
+            "biased-running-var",
+        ),
+        Mistake(
+            "the normalisation uses the biased variance (np.var, ddof=0) of the batch; "
+            "ddof=1 belongs only to the running variance",
+            _bn(ddof=1),
+            "unbiased-normalise",
+        ),
+        Mistake(
+            "eps belongs inside the square root: (X - mu) / sqrt(var + eps)",
+            _bn(eps_outside=True),
+            "eps-outside-root",
+        ),
+        Mistake(
+            "gamma and beta are missing: Y = gamma * X_hat + beta",
+            _bn(affine=False),
+            "no-scale-shift",
+        ),
+    ),
+    "your forward pass",
+    parts=("Y", "running_mean", "running_var"),
+    mutation="note",  # a layer updates its running averages in place: fine if returned
+    show=lambda X, g, b, rm, rv, training, m, eps: (
+        f"a batch of {X.shape[0]} rows in "
+        f"{'training' if training else 'evaluation'} mode (momentum {m})"
+    ),
+)
+
+
+def check_batchnorm_forward(fn: Callable[..., Any]) -> Feedback:
+    r"""``fn(X, gamma, beta, running_mean, running_var, training, momentum, eps) -> (Y,
+    running_mean_new, running_var_new)``: :class:`bpkit.BatchNorm`'s forward pass in
+    training (``training=True``) or evaluation mode."""
+    return BATCHNORM.run(fn)
+
+
+# ---------------------------------------------------------------- residual stream variance
+def stream_variances(v0: float, c: float, s: float, L: int) -> np.ndarray:
+    r"""The stream's variance after blocks :math:`1, \dots, L` of
+    :math:`x_k = x_{k-1} + F_k(x_{k-1})` when each branch, its last layer scaled by
+    :math:`s`, adds :math:`c\,s^2` times the variance it receives:
+    :math:`v_k = v_0 (1 + c s^2)^k`."""
+    return v0 * (1.0 + c * s * s) ** np.arange(1, int(L) + 1)
+
+
+STREAM = Check(
+    "ex-vanish-stream",
+    stream_variances,
+    ((1.0, 2.0, 1.0, 4), (0.5, 2.0, 0.3, 6), (2.0, 1.5, 0.7, 3)),
+    (
+        Mistake(
+            "the identity path is missing: x_k = x_{k-1} + F(x_{k-1}) keeps the variance "
+            "v_{k-1} and adds c s^2 v_{k-1}, so the factor per block is 1 + c s^2, not c s^2",
+            lambda v0, c, s, L: v0 * (c * s * s) ** np.arange(1, L + 1),
+            "no-identity",
+        ),
+        Mistake(
+            "scaling a layer's output by s scales its variance by s^2: the factor per block "
+            "is 1 + c s^2",
+            lambda v0, c, s, L: v0 * (1 + c * s) ** np.arange(1, L + 1),
+            "s-not-squared",
+        ),
+        Mistake(
+            "each block multiplies the variance it receives, so the factors compound: "
+            "v_k = v0 (1 + c s^2)^k, not v0 (1 + k c s^2)",
+            lambda v0, c, s, L: v0 * (1 + c * s * s * np.arange(1, L + 1)),
+            "added-not-multiplied",
+        ),
+        Mistake(
+            "the branch's variance is scaled by s^2: without it the factor is 1 + c, the "
+            "unscaled branch",
+            lambda v0, c, s, L: v0 * (1 + c) ** np.arange(1, L + 1),
+            "s-ignored",
+        ),
+        Mistake(
+            "the list starts after the first block: v_1, ..., v_L (L values), not v_0, ..., v_L",
+            lambda v0, c, s, L: v0 * (1 + c * s * s) ** np.arange(0, L + 1),
+            "includes-v0",
+        ),
+    ),
+    "your variances",
+    show=lambda v0, c, s, L: f"v0 = {v0}, c = {c}, s = {s}, L = {L}",
+)
+
+
+def check_stream_variances(fn: Callable[..., Any]) -> Feedback:
+    r"""``fn(v0, c, s, L) -> [v_1, ..., v_L]``: the residual stream's variance after each of
+    ``L`` blocks whose branches add :math:`c s^2` times the variance they receive."""
+    return STREAM.run(fn)

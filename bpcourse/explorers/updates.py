@@ -290,6 +290,51 @@ def _bce_logits(Z: Array, Y: Array) -> Array:
     return np.mean(np.maximum(Z, 0) - Z * Y + np.log1p(np.exp(-np.abs(Z))), axis=(1, 2))
 
 
+STACKED_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "adamw")
+
+
+class _StackedStep:
+    r"""The update rule of one bpkit optimizer, applied to stacked parameters in place.
+
+    Each rule is written exactly as :mod:`bpkit.optim` writes it (the same operations in
+    the same order, so the same rounding); the learning rate ``lr`` is an array that
+    broadcasts against each parameter, one rate per stacked network."""
+
+    def __init__(self, kind: str, params: list[Array], weight_decay: float = 0.0, **hyper: float):
+        if kind not in STACKED_OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {STACKED_OPTIMIZERS}; got {kind!r}")
+        self.kind, self.lam, self.t = kind, float(weight_decay), 0
+        self.b1, self.b2 = hyper.get("beta1", 0.9), hyper.get("beta2", 0.999)
+        self.rho, self.eps = hyper.get("rho", 0.9), hyper.get("eps", 1e-8)
+        self.m = [np.zeros_like(p) for p in params]
+        self.s = [np.zeros_like(p) for p in params]
+
+    def __call__(self, params: list[Array], grads: list[Array], lrs: list[Array]) -> None:
+        kind, lam = self.kind, self.lam
+        self.t += 1
+        c1, c2 = 1.0 - self.b1**self.t, 1.0 - self.b2**self.t  # Adam's bias corrections
+        for p, g, lr, m, s in zip(params, grads, lrs, self.m, self.s, strict=True):
+            if lam and kind != "adamw":
+                g = g + lam * p  # L2 in the loss: the penalty's gradient joins g
+            if kind == "sgd":
+                p -= lr * g
+            elif kind == "adagrad":
+                s += g * g  # the running sum of squared gradients
+                p -= lr * g / (np.sqrt(s) + self.eps)
+            elif kind == "rmsprop":
+                s *= self.rho
+                s += (1.0 - self.rho) * g * g  # moving average of squared gradients
+                p -= lr * g / (np.sqrt(s) + self.eps)
+            else:  # adam, adamw
+                if kind == "adamw":
+                    p *= 1.0 - lr * lam  # decoupled decay, outside the averages
+                m *= self.b1
+                m += (1.0 - self.b1) * g
+                s *= self.b2
+                s += (1.0 - self.b2) * g * g
+                p -= lr * (m / c1) / (np.sqrt(s / c2) + self.eps)
+
+
 def train_stacked(
     params: dict[str, Array],
     X: Array,
@@ -298,18 +343,28 @@ def train_stacked(
     batch_size: int | None,
     lr_table: Array,
     step_losses: bool = True,
+    optimizer: str = "sgd",
+    weight_decay: float = 0.0,
+    step_rms: bool = False,
 ) -> dict[str, Array]:
-    r"""Mini-batch SGD on ``S`` 2-h-1 tanh networks at once (binary cross-entropy on the logit).
+    r"""Mini-batch training of ``S`` 2-h-1 tanh networks at once (binary cross-entropy on
+    the logit).
 
     Network ``s`` has its own weights (``params``, as from :func:`stacked_mlp`; updated in
     place), its own shuffling generator ``default_rng(shuffle_seeds[s])`` and its own
     learning rate for every epoch, ``lr_table[s, epoch]``; the number of epochs is
-    ``lr_table.shape[1]``. Step for step this is what ``bpkit.train`` does to one network
-    (the same forward and backward pass, the same batches), vectorised over the networks
-    with batched matrix products, so a sweep over seeds costs little more than one run.
-    Returns ``full_loss`` (S, epochs): the loss on all of ``(X, y)`` after each epoch, and
+    ``lr_table.shape[1]``. ``optimizer`` is one of :data:`STACKED_OPTIMIZERS`, with the
+    defaults of its bpkit class and ``weight_decay`` as there (L2 for all but ``"adamw"``,
+    decoupled for ``"adamw"``). Step for step this is what ``bpkit.train`` does to one
+    network with that optimizer (the same forward and backward pass, the same batches,
+    the same update), vectorised over the networks with batched matrix products, so a
+    sweep over seeds costs little more than one run.
+
+    Returns ``full_loss`` (S, epochs): the loss on all of ``(X, y)`` after each epoch;
     ``step_loss`` (S, steps): the loss of each mini-batch before its step (skipped, and
-    about a fifth faster, with ``step_losses=False``).
+    about a fifth faster, with ``step_losses=False``); with ``step_rms``, ``step_rms``
+    (S, epochs): the root mean square, over every weight and bias, of the change one step
+    made, averaged over the epoch's steps (how far a step moves a typical parameter).
     """
     W1, b1, W2, b2 = (params[k] for k in ("W1", "b1", "W2", "b2"))
     lr_table = np.asarray(lr_table, dtype=float)
@@ -322,13 +377,16 @@ def train_stacked(
     n = len(X)
     B = n if batch_size is None else batch_size
     gens = [np.random.default_rng(seed) for seed in shuffle_seeds]
-    full, steps = np.empty((S, epochs)), []
+    update = _StackedStep(optimizer, [W2, b2, W1, b1], weight_decay)
+    count = W1[0].size + b1[0].size + W2[0].size + b2[0].size
+    full, steps, rms = np.empty((S, epochs)), [], np.zeros((S, epochs))
     for epoch in range(epochs):
         lr = lr_table[:, epoch][:, None, None]
         if B < n:
             order = np.stack([g.permutation(n) for g in gens])  # (S, n): one shuffle each
         else:
             order = np.broadcast_to(np.arange(n), (S, n))
+        n_steps = 0
         for start in range(0, n, B):
             idx = order[:, start : start + B]
             Xb, yb = X[idx], y[idx]  # (S, B, n_in), (S, B, 1)
@@ -339,13 +397,32 @@ def train_stacked(
                 steps.append(_bce_logits(Z2, yb))
             D2 = (sigmoid(Z2) - yb) / idx.shape[1]  # dL/dZ2 = (p - y)/B
             D1 = (D2 @ W2) * (1 - A1 * A1)  # dL/dZ1 = dL/dA1 * tanh'(Z1), tanh' = 1 - A1^2
-            W2 -= lr * (D2.transpose(0, 2, 1) @ A1)  # dL/dW2 = D2^T A1
-            b2 -= lr[:, :, 0] * D2.sum(axis=1)
-            W1 -= lr * (D1.transpose(0, 2, 1) @ Xb)  # dL/dW1 = D1^T X
-            b1 -= lr[:, :, 0] * D1.sum(axis=1)
+            grads = [
+                D2.transpose(0, 2, 1) @ A1,  # dL/dW2 = D2^T A1
+                D2.sum(axis=1),  # dL/db2
+                D1.transpose(0, 2, 1) @ Xb,  # dL/dW1 = D1^T X
+                D1.sum(axis=1),  # dL/db1
+            ]
+            before = [W2.copy(), b2.copy(), W1.copy(), b1.copy()] if step_rms else None
+            if optimizer == "sgd" and not weight_decay:  # as SGD.step: lr * g, then subtract
+                for p, g in zip((W2, b2, W1, b1), grads, strict=True):
+                    p -= (lr if p.ndim == 3 else lr[:, :, 0]) * g
+            else:
+                update([W2, b2, W1, b1], grads, [lr, lr[:, :, 0], lr, lr[:, :, 0]])
+            if before is not None:
+                sq = sum(
+                    np.sum((p - q).reshape(S, -1) ** 2, axis=1)
+                    for p, q in zip((W2, b2, W1, b1), before, strict=True)
+                )
+                rms[:, epoch] += np.sqrt(sq / count)
+            n_steps += 1
+        rms[:, epoch] /= n_steps
         Z2 = np.tanh(X @ W1.transpose(0, 2, 1) + b1[:, None, :]) @ W2.transpose(0, 2, 1)
         full[:, epoch] = _bce_logits(Z2 + b2[:, None, :], np.broadcast_to(y, (S, n, 1)))
-    return {"full_loss": full, "step_loss": np.array(steps).T if step_losses else None}
+    out = {"full_loss": full, "step_loss": np.array(steps).T if step_losses else None}
+    if step_rms:
+        out["step_rms"] = rms
+    return out
 
 
 # ---------------------------------------------------------------- optimizer race
@@ -406,20 +483,37 @@ def best_sgd(surface: str) -> tuple[float, np.ndarray]:
     41 rates from 1e-4 to 1, then on 21 rates between the best one's neighbours; diverging
     runs are excluded."""
     surf = get_surface(surface)
+    steps = RACE_STEPS[surface]
 
-    def search(lrs: np.ndarray) -> tuple[float, float, np.ndarray]:
-        best = (np.inf, 0.0, np.array([]))
-        for lr in lrs:
-            t = descend(surf, lambda ps, lr=lr: SGD(ps, lr=lr), RACE_STEPS[surface])
-            if not t.diverged and t.values[-1] < best[0]:
-                best = (float(t.values[-1]), float(lr), t.values)
-        return best
+    def search(lrs: np.ndarray) -> float:
+        final = final_sgd_values(surf, lrs, steps)
+        return float(lrs[int(np.argmin(final))])
 
     coarse = np.geomspace(1e-4, 1.0, 41)
-    _, lr, _ = search(coarse)
+    lr = search(coarse)
     step = coarse[1] / coarse[0]
-    _, lr, values = search(np.geomspace(lr / step, lr * step, 21))
-    return lr, values
+    lr = search(np.geomspace(lr / step, lr * step, 21))
+    return lr, descend(surf, lambda ps: SGD(ps, lr=lr), steps).values
+
+
+def final_sgd_values(surf: Any, lrs: Sequence[float], steps: int, bound: float = 1e3) -> np.ndarray:
+    """The value of ``f`` after ``steps`` steps of plain gradient descent from the surface's
+    start, for every learning rate in ``lrs`` at once (``inf`` for a run that diverged).
+    Each row does exactly what :func:`~bpcourse.surfaces.descend` with ``SGD`` does (the
+    same gradient, ``lr * g``, then the subtraction; the same divergence test), so the
+    values are those of separate runs, to the last bit."""
+    lr = np.asarray(lrs, dtype=float)[:, None]
+    theta = np.tile(np.asarray(surf.start, dtype=float), (len(lr), 1))
+    alive = np.ones(len(lr), dtype=bool)
+    size = max(np.ptp(surf.xlim), np.ptp(surf.ylim))
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(int(steps)):
+            theta[alive] -= surf.grad(theta[alive]) * lr[alive]  # SGD.step: lr * g, subtract
+            escaped = ~np.all(np.isfinite(theta), axis=1) | (
+                np.max(np.abs(theta), axis=1) > bound * size
+            )
+            alive &= ~escaped
+    return np.where(alive, surf.value(theta), np.inf)
 
 
 def compute_race(

@@ -143,8 +143,13 @@ def test_sets_the_frames_variable(monkeypatch) -> None:
         def add_css_file(self, *args, **kwargs):
             pass
 
+        def add_post_transform(self, transform):
+            self.transforms = [*getattr(self, "transforms", []), transform]
+
     monkeypatch.setenv(FRAMES_ENV, "")  # restored after the test, whatever setup() does
-    _book.setup(App())
+    app = App()
+    _book.setup(app)
+    assert app.transforms == [_book.PhoneFigures]
     assert os.environ[FRAMES_ENV] == "all"
     assert sys.modules["bpcourse.widgets"].precompute_all_frames()
 
@@ -211,3 +216,87 @@ def test_icon_fonts_keep_the_icons_pages_and_theme_rules_use() -> None:
 @pytest.mark.parametrize("text", ["", "Short.", "x" * 500])
 def test_description_is_at_most_160_characters(text) -> None:
     assert len(pagetools.description(text)) <= 160
+
+
+# ------------------------------------------------------------------ phone figures
+def _figure_output(image_mime: str = "image/svg+xml", with_phone: bool = True) -> nodes.container:
+    from bpcourse.plotting import PHONE_MEDIA, PHONE_SOURCE_CLASS
+
+    bundle = nodes.container(nb_element="mime_bundle")
+    image = nodes.container(mime_type=image_mime)
+    image += nodes.image(uri="/_build/jupyter_execute/abc.svg", alt="A loss curve falling")
+    bundle += image
+    if with_phone:
+        phone = nodes.container(mime_type="text/html")
+        source = (
+            f'<source class="{PHONE_SOURCE_CLASS}" media="{PHONE_MEDIA}" '
+            'srcset="data:image/svg+xml;base64,PHN2Zz4=" width="312" height="400">'
+        )
+        phone += nodes.raw("", source, format="html")
+        bundle += phone
+    plain = nodes.container(mime_type="text/plain")
+    plain += nodes.literal_block("", "<BookFigure size 735x420 with 1 Axes>")
+    bundle += plain
+    return bundle
+
+
+def test_a_figure_and_its_phone_variant_become_one_picture(caplog) -> None:
+    doc = new_document("<test>", get_default_settings(Parser))
+    figure = nodes.figure()
+    figure += _figure_output()
+    figure += nodes.caption("", "The loss falls.")
+    doc += [figure, _figure_output("image/png"), _figure_output(with_phone=False)]
+    assert _book.phone_pictures(doc) == 2
+    bundles = list(doc.findall(_book._is_mime_bundle))
+    # the phone source left the bundle (myst-nb would otherwise pick text/html) ...
+    assert [[c["mime_type"] for c in b.children] for b in bundles] == [
+        ["image/svg+xml", "text/plain"],
+        ["image/png", "text/plain"],
+        ["image/svg+xml", "text/plain"],
+    ]
+    # ... and sits with the image, kept as myst-nb made it (its alt text, its file)
+    first = bundles[0].children[0]
+    opening, image, closing = first.children
+    assert opening.astext().startswith('<picture class="bpkit-figure"><source class=')
+    assert 'media="screen and' in opening.astext() and closing.astext() == "</picture>"
+    assert image["alt"] == "A loss curve falling"
+    assert len(bundles[2].children[0].children) == 1  # no phone variant: the image alone
+    assert not caplog.records
+
+
+def test_a_phone_variant_without_its_image_is_reported_and_other_builders_drop_it(caplog):
+    lone = _figure_output()
+    lone.remove(lone.children[0])
+    doc = new_document("<test>", get_default_settings(Parser))
+    doc += lone
+    assert _book.phone_pictures(doc) == 0
+    assert any("without its image" in r.getMessage() for r in caplog.records)
+    doc = new_document("<test>", get_default_settings(Parser))
+    doc += _figure_output()
+    assert _book.phone_pictures(doc, html=False) == 0
+    assert [c["mime_type"] for c in doc.children[0].children] == ["image/svg+xml", "text/plain"]
+
+
+def test_phone_stylesheet_uses_the_phone_media_query() -> None:
+    from bpcourse.plotting import PHONE_MAX_SCREEN_PX, PHONE_MAX_STRETCH, PHONE_WIDTH_PX
+
+    css = (Path(_book.__file__).parent / "assets" / "bpkit.css").read_text()
+    assert f"@media screen and (max-width: {PHONE_MAX_SCREEN_PX}px)" in css
+    assert f"max-width: {round(PHONE_WIDTH_PX * PHONE_MAX_STRETCH)}px" in css
+
+
+def test_a_figure_without_a_phone_layout_scrolls_in_its_own_box() -> None:
+    from bpcourse.plotting import PHONE_SCROLL_CLASS, PHONE_SCROLL_MARKER
+
+    bundle = _figure_output(with_phone=False)
+    marker = nodes.container(mime_type="text/html")
+    marker += nodes.raw("", PHONE_SCROLL_MARKER, format="html")
+    bundle += marker
+    doc = new_document("<test>", get_default_settings(Parser))
+    doc += bundle
+    assert _book.phone_pictures(doc) == 1
+    opening, _image, closing = bundle.children[0].children
+    assert (
+        opening.astext() == f'<div class="{PHONE_SCROLL_CLASS}">' and closing.astext() == "</div>"
+    )
+    assert [c["mime_type"] for c in bundle.children] == ["image/svg+xml", "text/plain"]

@@ -108,7 +108,7 @@ WRONG_ANSWERS = [
     (
         ex.check_sigmoid_mse_logit_grad,
         lambda z, y: 2 * (sigmoid(z) - y) / z.size * z * (1 - z),
-        ["x(1 - x)", "logit"],
+        ["z(1 - z) from the logit", "output p = σ(z), not z"],
     ),
     (
         ex.check_sigmoid_mse_logit_grad,

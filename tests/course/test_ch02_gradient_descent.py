@@ -397,6 +397,21 @@ def test_distance_after_checker_names_the_mistake():
     assert ex.check_distance_after(lambda *a: None).mistake == "returned-nothing"
 
 
+def test_distance_after_forgot_the_minimiser_is_not_off_by_one():
+    # cold read 2: |factor|^t |x0| was told "off by one step the other way", because the
+    # first case had |x0| = |1 - ηλ| |x0 - x*|; it must get its own diagnosis
+    verdict = ex.check_distance_after(lambda lr, lam, x0, xs, t: abs(1 - lr * lam) ** t * abs(x0))
+    assert verdict.status == "failed" and verdict.mistake == "forgot-minimiser", verdict.message
+    assert "off by one" not in verdict.message
+    # and on no case does it coincide with the right answer or another named mistake
+    mistakes = ex.DISTANCE.named_mistakes()
+    forgot = next(m for m in mistakes if m.key == "forgot-minimiser")
+    for args in ex.DISTANCE.case_list():
+        others = [ex.distance_after(*args)] + [m.answer(*args) for m in mistakes if m is not forgot]
+        mine = forgot.answer(*args)
+        assert all(abs(mine - v) > 1e-3 * abs(mine) for v in others), (args, mine, others)
+
+
 def test_distance_after_reference_is_what_descent_does():
     run = gradient_descent(lambda x: 3.0 * (x - 0.5), [2.0], lr=0.5, steps=7)
     for t in range(8):

@@ -788,3 +788,17 @@ def test_engine_check_compares_with_bpkit_value():
     assert bfs.status == "failed" and "f = (t + t·w)·t" in bfs.message
     assigning = vex.check_engine(_add(assign=True), vex.mul, vex.tanh, vex.backward)
     assert assigning.status == "failed" and "f = (t + t·w)·t" in assigning.message
+
+
+def test_engine_check_points_at_the_piece_that_fails_its_own_check():
+    # cold read 2: a wrong my_tanh made the engine check say only "your gradients differ
+    # ... for w", labelled with the backward exercise; it now names my_tanh and its check
+    wrong_tanh = _tanh(local=lambda i, a, o: (1 - o) ** 2)
+    assert vex.check_tanh(wrong_tanh).status == "failed"
+    fb = vex.check_engine(vex.add, vex.mul, wrong_tanh, vex.backward)
+    assert fb.status == "failed" and "differ from bpkit.Value's" in fb.message
+    assert "Start with my_tanh" in fb.message and "ex-value-tanh" in fb.message, fb.message
+    # and that slip has its own name in the tanh check (cold read 2 saw only the numbers)
+    assert "the square is in the wrong place" in vex.check_tanh(wrong_tanh).message
+    # a right engine gets no such pointer
+    assert "Start with" not in vex.check_engine(vex.add, vex.mul, vex.tanh, vex.backward).message

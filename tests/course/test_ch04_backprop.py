@@ -152,6 +152,11 @@ def test_diagnose_non_integer_factor_suggests_missing_derivative():
     assert "single entry" not in message
     # a whole-number factor keeps its own hint
     assert "a whole number" in diagnose(3 * true, true)
+    # cold read 2 (bug 5): a factor 3 cannot come from a dropped 1/2, which gives 2
+    assert "1/2" not in diagnose(3 * true, true)
+    assert "1/2 in front of a squared error" in diagnose(2 * true, true)
+    assert "the 2 from differentiating a square" in diagnose(true / 2, true)
+    assert "differentiating a square" not in diagnose(true / 3, true)
 
 
 # ------------------------------------------------------------------ exercise checkers
@@ -492,3 +497,16 @@ def test_network_step_rejects_bad_input():
         bx.compute_network_step(7)
     with pytest.raises(ValueError, match="choose one of"):
         bx.compute_network_step(0, "2-2-2")
+
+
+def test_a_transposed_gradient_is_named_as_the_learners_array():
+    # cold read 2: "W1 has shape (2, 3)" read as if the parameter W1 were (2, 3)
+    def transposed_dW1(params, X, Y):
+        grads = dict(ex._tanh_linear_backward(params, X, Y))
+        grads["W1"] = grads["W1"].T.copy()
+        return grads
+
+    verdict = ex.check_backward_tanh_linear(transposed_dW1)
+    assert verdict.status == "failed"
+    assert "your gradient for W1 has shape" in verdict.message, verdict.message
+    assert "transposed" in verdict.message

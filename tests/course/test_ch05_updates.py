@@ -159,7 +159,15 @@ def _stub(*args):
 
 @pytest.mark.parametrize(
     "check",
-    [ex.check_momentum_step, ex.check_adam_step, ex.check_step_decay, ex.check_update_ratio],
+    [
+        ex.check_momentum_step,
+        ex.check_adam_step,
+        ex.check_step_decay,
+        ex.check_update_ratio,
+        ex.check_rmsprop_step,
+        ex.check_adamw_step,
+        ex.check_warmup_cosine,
+    ],
 )
 def test_untouched_stub_is_not_attempted(check):
     fb = check(_stub)
@@ -239,6 +247,132 @@ def test_step_decay_checker_names_the_mistake(answer, words):
 def test_update_ratio_checker_names_the_mistake(answer, words):
     fb = ex.check_update_ratio(answer)
     assert fb.status == "failed"
+    assert words in fb.message
+
+
+def _rmsprop(theta, s, grad, lr, rho, eps):
+    s = rho * s + (1 - rho) * grad * grad
+    return theta - lr * grad / (np.sqrt(s) + eps), s
+
+
+def _adamw(theta, m, s, grad, t, lr, wd):
+    m = 0.9 * m + 0.1 * grad
+    s = 0.999 * s + 0.001 * grad**2
+    step = (m / (1 - 0.9**t)) / (np.sqrt(s / (1 - 0.999**t)) + 1e-8)
+    return theta - lr * step - lr * wd * theta, m, s
+
+
+def _warmup_cosine(epoch, lr0, warmup, total, min_factor):
+    low = min_factor * lr0
+    if epoch <= warmup:
+        return lr0 * (epoch + 1) / (warmup + 1)
+    if epoch >= total:
+        return low
+    return low + (lr0 - low) * (1 + np.cos(np.pi * (epoch - warmup) / (total - warmup))) / 2
+
+
+def test_new_methods_right_answers_pass():
+    assert ex.check_rmsprop_step(_rmsprop).passed
+    assert ex.check_adamw_step(_adamw).passed
+    assert ex.check_warmup_cosine(_warmup_cosine).passed
+
+    # the library itself, called the way a learner might
+    def with_bpkit(epoch, lr0, warmup, total, min_factor):
+        return bpkit.WarmupCosine(lr0, warmup, total, min_factor)(epoch)
+
+    assert ex.check_warmup_cosine(with_bpkit).passed
+
+
+def _adagrad_written(theta, s, grad, lr, rho, eps):
+    s = s + grad**2  # a learner's Adagrad
+    return theta - lr * grad / (np.sqrt(s) + eps), s
+
+
+def _adam_l2_written(theta, m, s, grad, t, lr, wd):
+    return _adamw(theta, m, s, grad + wd * theta, t, lr, 0.0)
+
+
+def _adamw_uncorrected_written(theta, m, s, grad, t, lr, wd):
+    m = 0.9 * m + 0.1 * grad
+    s = 0.999 * s + 0.001 * grad**2
+    return theta - lr * m / (np.sqrt(s) + 1e-8) - lr * wd * theta, m, s
+
+
+def _warmup_from_zero_written(epoch, lr0, warmup, total, min_factor):
+    if epoch < warmup:
+        return lr0 * epoch / warmup
+    return _warmup_cosine(epoch, lr0, warmup, total, min_factor)
+
+
+def _cosine_to_zero_written(epoch, lr0, warmup, total, min_factor):
+    return _warmup_cosine(epoch, lr0, warmup, total, 0.0) if epoch < total else 0.0
+
+
+@pytest.mark.parametrize(
+    ("check", "answer", "name", "words"),
+    [
+        (ex.check_rmsprop_step, _adagrad_written, "adagrad-sum", "that is Adagrad"),
+        (
+            ex.check_rmsprop_step,
+            lambda th, s, g, lr, rho, eps: _rmsprop(th, s, g, lr, 1 - rho, eps),
+            "swapped-weights",
+            "swapped",
+        ),
+        (
+            ex.check_rmsprop_step,
+            lambda th, s, g, lr, rho, eps: (
+                th - lr * g / np.sqrt(rho * s + (1 - rho) * g * g + eps),
+                rho * s + (1 - rho) * g * g,
+            ),
+            "eps-inside-root",
+            "inside the square root",
+        ),
+        (ex.check_adamw_step, _adam_l2_written, "l2-in-gradient", "L2 in the loss"),
+        (
+            ex.check_adamw_step,
+            lambda th, m, s, g, t, lr, wd: (
+                _adamw(th, m, s, g, t, lr, 0.0)[0] - wd * th,
+                *_adamw(th, m, s, g, t, lr, 0.0)[1:],
+            ),
+            "decay-without-lr",
+            "not scaled by the learning rate",
+        ),
+        (
+            ex.check_adamw_step,
+            lambda th, m, s, g, t, lr, wd: (
+                _adamw(th, m, s, g, t, lr, 0.0)[0] - lr * wd * g,
+                *_adamw(th, m, s, g, t, lr, 0.0)[1:],
+            ),
+            "decay-on-gradient",
+            "applied to the gradient",
+        ),
+        (ex.check_adamw_step, _adamw_uncorrected_written, "no-bias-correction", "bias correction"),
+        (
+            ex.check_warmup_cosine,
+            _warmup_from_zero_written,
+            "warmup-from-zero",
+            "the warm-up starts at 0",
+        ),
+        (ex.check_warmup_cosine, _cosine_to_zero_written, "cosine-to-zero", "ends at 0"),
+        (
+            ex.check_warmup_cosine,
+            lambda e, lr0, w, T, mf: (
+                lr0 * (e + 1) / w if e < w else _warmup_cosine(e, lr0, w, T, mf)
+            ),
+            "warmup-peak-early",
+            "one epoch early",
+        ),
+        (
+            ex.check_warmup_cosine,
+            lambda e, lr0, w, T, mf: _warmup_cosine(e, lr0, w, T, mf / lr0),
+            "min-factor-as-rate",
+            "fraction of the peak",
+        ),
+    ],
+)
+def test_new_checkers_name_the_mistakes_as_learners_write_them(check, answer, name, words):
+    fb = check(answer)
+    assert fb.status == "failed" and fb.mistake == name, fb
     assert words in fb.message
 
 
@@ -407,6 +541,74 @@ def test_stacked_training_is_bpkit_train_step_for_step():
         xp.train_stacked(xp.stacked_mlp([1]), X, y, [1, 2], None, np.ones((1, 2)))
 
 
+@pytest.mark.parametrize(
+    ("name", "weight_decay"),
+    [(n, wd) for n in xp.STACKED_OPTIMIZERS for wd in (0.0, 0.05)],
+)
+def test_stacked_training_with_every_optimizer_is_bpkit_train_bit_for_bit(name, weight_decay):
+    """Each optimizer of train_stacked, with weight decay too, against bpkit.train with the
+    optimizer's class (L2 for all but AdamW, decoupled for AdamW), on two networks at once."""
+    classes = {
+        "sgd": bpkit.SGD,
+        "adagrad": bpkit.Adagrad,
+        "rmsprop": bpkit.RMSProp,
+        "adam": bpkit.Adam,
+        "adamw": bpkit.AdamW,
+    }
+    X, y = two_moons(60, noise=0.2, rng=np.random.default_rng(3))
+    rates = np.array([0.05, 0.03, 0.02])
+    params = xp.stacked_mlp([4, 5])
+    out = xp.train_stacked(
+        params, X, y, [9, 8], 6, np.vstack([rates, rates]), optimizer=name,
+        weight_decay=weight_decay, step_rms=True,
+    )  # fmt: skip
+    for row, (seed, shuffle) in enumerate(((4, 9), (5, 8))):
+        model = bpkit.mlp([2, 16, 1], "tanh", rng=np.random.default_rng(seed))
+        opt = classes[name](model.parameters(), lr=rates[0], weight_decay=weight_decay)
+
+        def record(epoch, history, model=model, opt=opt):
+            if epoch + 1 < len(rates):
+                opt.lr = rates[epoch + 1]
+
+        history = bpkit.train(
+            model, X, y, loss="binary_cross_entropy_with_logits", optimizer=opt,
+            epochs=len(rates), batch_size=6, rng=np.random.default_rng(shuffle), callback=record,
+        )  # fmt: skip
+        np.testing.assert_array_equal(out["step_loss"][row], history.step_loss)
+        np.testing.assert_array_equal(params["W1"][row], model[0].W)
+        assert np.all(out["step_rms"][row] > 0)
+    with pytest.raises(ValueError, match="optimizer must be one of"):
+        xp.train_stacked(xp.stacked_mlp([1]), X, y, [1], 6, np.ones((1, 1)), optimizer="lbfgs")
+
+
+def test_stacked_step_rms_is_the_root_mean_square_change_of_one_step():
+    """One epoch of one full-batch step: step_rms is the RMS over every weight and bias of
+    the change that step made."""
+    X, y = two_moons(40, noise=0.2, rng=np.random.default_rng(1))
+    params = xp.stacked_mlp([3])
+    before = {k: v.copy() for k, v in params.items()}
+    out = xp.train_stacked(params, X, y, [0], None, np.full((1, 1), 0.3), step_rms=True)
+    changes = np.concatenate([(params[k] - before[k]).ravel() for k in params])
+    np.testing.assert_allclose(out["step_rms"][0, 0], np.sqrt(np.mean(changes**2)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("surface", ["quadratic", "rosenbrock"])
+def test_final_sgd_values_are_separate_descend_runs_and_best_sgd_is_their_minimum(surface):
+    surf = get_surface(surface)
+    lrs = np.geomspace(1e-3, 1.0, 13)
+    fast = xp.final_sgd_values(surf, lrs, xp.RACE_STEPS[surface])
+    slow = []
+    for lr in lrs:
+        t = descend(surf, lambda ps, lr=lr: bpkit.SGD(ps, lr=lr), xp.RACE_STEPS[surface])
+        slow.append(np.inf if t.diverged else t.values[-1])
+    np.testing.assert_array_equal(fast, slow)
+    assert np.isinf(fast[-1])  # lr = 1 diverges on both surfaces
+    lr, values = xp.best_sgd(surface)
+    coarse = xp.final_sgd_values(surf, np.geomspace(1e-4, 1.0, 41), xp.RACE_STEPS[surface])
+    assert values[-1] == xp.final_sgd_values(surf, [lr], xp.RACE_STEPS[surface])[0]
+    assert values[-1] <= coarse.min()  # the fine search only improves on the coarse one
+
+
 def test_lr_run_sharpness_and_the_caption_says_when_divergence_began():
     from bpcourse.diagnostics import flat_parameters, gradient_function, hessian_by_differences
 
@@ -457,3 +659,26 @@ def test_flat_parameters_round_trip_and_refuse_a_wrong_size():
     np.testing.assert_array_equal(flat_parameters(model), np.arange(theta.size))
     with pytest.raises(ValueError, match="13 parameters"):
         set_flat_parameters(model, np.zeros(12))
+
+
+def test_warmup_self_check_catches_the_warmup_slips():
+    """sc-upd-warmup-start asks for epoch 2 of a 3-epoch warm-up: each warm-up slip gives
+    its own value there, far outside the tolerance of the answer and of the others."""
+    from bpcourse import selfcheck
+
+    q = selfcheck.numeric_from_check("sc-upd-warmup-start", "?", ex.WARMUP_COSINE, case=1)
+    assert ex.WARMUP_COSINE.case_list()[1][0] == 2
+    assert len(q.mistakes) >= 3
+    values = [q.answer] + [v for _, v in q.mistakes]
+    gaps = [abs(a - b) for i, a in enumerate(values) for b in values[i + 1 :]]
+    assert min(gaps) > 20 * q.rtol * q.answer
+
+
+def test_momentum_checker_names_the_step_with_the_old_velocity():
+    def old_velocity_step(theta, v, grad, lr, mu, nesterov):
+        v_new = mu * v + grad
+        return theta - lr * v, v_new  # the step taken before the velocity is updated
+
+    fb = ex.check_momentum_step(old_velocity_step)
+    assert fb.status == "failed" and fb.mistake == "step-with-old-velocity", fb
+    assert "old velocity" in fb.message

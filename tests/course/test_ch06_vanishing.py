@@ -441,3 +441,57 @@ def test_recurrent_cliff_is_the_one_unit_recurrence_and_has_its_minimum():
     assert np.linalg.norm(RECURRENT_CLIFF.grad([8.0, -1.0])) > 50 * np.linalg.norm(
         RECURRENT_CLIFF.grad([2.0, -0.6])
     )
+
+
+# ---------------------------------------------------------------- batch norm and the stream
+@pytest.mark.parametrize("training", [True, False])
+def test_batchnorm_reference_is_the_chapters_formulas(training):
+    """The BATCHNORM checker's reference (bpkit.BatchNorm) is the chapter's formulas: batch
+    statistics (biased variance) and moving averages (unbiased) in training mode, running
+    averages and no update in evaluation mode."""
+    rng = np.random.default_rng(3)
+    X = 3.0 * rng.standard_normal((7, 4)) + 1.0
+    gamma, beta = rng.uniform(0.5, 2.0, 4), rng.normal(0.0, 1.0, 4)
+    rm, rv, m, eps = rng.normal(0.0, 1.0, 4), rng.uniform(1.0, 4.0, 4), 0.8, 1e-5
+    Y, rm_new, rv_new = ex.reference_batchnorm(X, gamma, beta, rm, rv, training, m, eps)
+    if training:
+        mu, var = X.mean(axis=0), X.var(axis=0)
+        want_rm, want_rv = m * rm + (1 - m) * mu, m * rv + (1 - m) * X.var(axis=0, ddof=1)
+    else:
+        mu, var, want_rm, want_rv = rm, rv, rm, rv
+    np.testing.assert_allclose(Y, gamma * (X - mu) / np.sqrt(var + eps) + beta, rtol=1e-12)
+    np.testing.assert_allclose(rm_new, want_rm, rtol=1e-12)
+    np.testing.assert_allclose(rv_new, want_rv, rtol=1e-12)
+
+
+def test_batchnorm_in_evaluation_mode_treats_each_row_alone():
+    rng = np.random.default_rng(4)
+    X, rm, rv = rng.standard_normal((6, 3)), rng.normal(size=3), rng.uniform(1, 2, 3)
+    args = (np.ones(3), np.zeros(3), rm, rv)
+    whole = ex.reference_batchnorm(X, *args, False, 0.9, 1e-5)[0]
+    alone = np.vstack(
+        [ex.reference_batchnorm(X[i : i + 1], *args, False, 0.9, 1e-5)[0] for i in range(6)]
+    )
+    np.testing.assert_allclose(whole, alone, rtol=1e-12)
+    in_training = ex.reference_batchnorm(X, *args, True, 0.9, 1e-5)[0]
+    assert np.abs(in_training - whole).max() > 0.1  # training mode: the batch's statistics
+
+
+@pytest.mark.parametrize("s", [1.0, 0.5, 0.0])
+def test_stream_variance_formula_matches_he_initialised_residual_blocks(s):
+    """v_L = v_0 (1 + 2 s^2)^L for Dense-ReLU-Dense branches (He) whose last layer is scaled
+    by s: the median over draws of wide blocks is within 20% (the chapter's derivation)."""
+    from bpkit import Sequential
+    from bpkit.residual import residual_block
+
+    L, width = 4, 128
+    finals = []
+    for seed in range(7):
+        X = np.random.default_rng(seed).standard_normal((256, width))
+        rng = np.random.default_rng(50 + seed)
+        stack = Sequential(*[residual_block(width, rng=rng, last_scale=s) for _ in range(L)])
+        finals.append(np.mean(stack.forward(X) ** 2) / np.mean(X**2))
+    predicted = ex.stream_variances(1.0, 2.0, s, L)[-1]
+    assert abs(np.median(finals) / predicted - 1) < 0.2, (np.median(finals), predicted)
+    if s == 0.0:
+        assert np.all(np.array(finals) == 1.0)

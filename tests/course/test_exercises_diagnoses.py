@@ -74,6 +74,10 @@ def shared_paths_multiplied(w, x):
 
 
 # ------------------------------------------------------------------ chapter 4
+def distance_forgot_minimiser(lr, lam, x0, x_star, t):  # |x_0|, not |x_0 - x*|
+    return abs(1 - lr * lam) ** t * abs(x0)
+
+
 def tanh_grad(z):
     return 1 - np.tanh(z) ** 2
 
@@ -284,6 +288,8 @@ DIAGNOSES = [
     # ---- test inputs that tell plausible mistakes apart
     (vanish.check_init_std, init_two_over_root, "two-over-root"),  # not "fan-out"
     (backprop.check_hidden_delta_tanh, hidden_delta_transposed, "extra-transpose"),  # by type
+    # cold read 2: told "off by one step the other way" when |x0| = |1 - ηλ| |x0 - x*|
+    (gradient_descent.check_distance_after, distance_forgot_minimiser, "forgot-minimiser"),
 ]
 
 

@@ -252,6 +252,8 @@ def test_expect_error_shows_a_deliberate_error_and_fails_without_one(capsys):
         int("not a number")
     assert isinstance(shown.error, ValueError) and "raised on purpose" in str(shown)
     assert "Expected error" in shown._repr_html_()
+    # its code keeps the box's dark-on-light colours in a dark theme (axe: color-contrast)
+    assert '<code style="color:inherit;background:transparent">' in shown._repr_html_()
     with pytest.raises(AssertionError, match="ran without an error"), expect_error(ValueError):
         int("3")
     with pytest.raises(KeyError), expect_error(ValueError):  # another error is not hidden

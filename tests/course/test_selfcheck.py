@@ -73,6 +73,14 @@ def pilot_questions() -> list:
                 ),
             ),
         ),
+        # an order of magnitude, judged on log10 (cold read 2: sc-gd-best-h)
+        selfcheck.Numeric(
+            "sc-order",
+            "Roughly which step h is best for a central difference in float64?",
+            8.7e-6,
+            (("That is the forward difference's best step, about √ε.", 1.5e-8),),
+            decades=0.5,
+        ),
     ]
 
 
@@ -90,6 +98,32 @@ def test_numbers_are_read_as_the_page_reads_them():
         assert selfcheck.parse_number(text) is None, text
 
 
+def test_a_fraction_is_read_as_its_value():
+    # cold read 2: a learner who worked ∂L/∂ŷ₁ out by hand typed "2/3" and was told
+    # "That is not a number"
+    assert selfcheck.parse_number("2/3") == 2 / 3
+    assert selfcheck.parse_number(" −2 / 3 ") == -2 / 3
+    assert selfcheck.parse_number("1.5/-3") == -0.5
+    for text in ["1/0", "1/2/3", "/3", "2/", "a/b", "1//2"]:
+        assert selfcheck.parse_number(text) is None, text
+    q = selfcheck.Numeric("sc-frac", "?", 2 / 3, (("the sign", -2 / 3),))
+    assert q.verdict("2/3") == ("correct", selfcheck.CORRECT)
+    assert q.verdict("-2/3")[0] == "mistake"
+
+
+def test_an_order_of_magnitude_is_judged_in_decades():
+    q = pilot_questions()[4]
+    assert q.decades == 0.5
+    for typed in ["1e-5", "8.7e-6", "3e-6", "2.6e-5"]:  # within a factor 10^0.5 of 8.7e-6
+        assert q.verdict(typed) == ("correct", selfcheck.CORRECT), typed
+    for typed in ["1e-6", "1e-4", "-1e-5", "0"]:
+        assert q.verdict(typed)[0] != "correct", typed
+    assert q.verdict("1e-8")[0] == "mistake"  # the order of √ε, 1.5e-8
+    assert "factor of 3.2" in q.tolerance_text
+    with pytest.raises(ValueError, match="positive answer"):
+        selfcheck.Numeric("sc-neg", "?", -1.0, decades=0.5)
+
+
 def test_pilot_numeric_questions_name_every_mistake_from_the_check():
     q = pilot_questions()[0]
     assert q.answer == pytest.approx(chain_rule.chain_grad_w1(*chain_rule.CHAIN_CASES[0]))
@@ -102,6 +136,19 @@ def test_pilot_numeric_questions_name_every_mistake_from_the_check():
     for text in GARBAGE:
         assert q.verdict(text) == ("nan", selfcheck.NOT_A_NUMBER)
     assert "0.1 %" in q.tolerance_text
+
+
+def test_a_hint_starting_with_a_symbol_keeps_its_spelling():
+    # cold read 2: sc-chain-w1 read "Tanh' is evaluated ..."
+    hints = [hint for hint, _ in pilot_questions()[0].mistakes]
+    assert not any(h.startswith("Tanh") for h in hints), hints
+    assert any(h.startswith("tanh'") for h in hints), hints
+    # an ordinary first word is still capitalised
+    assert (
+        selfcheck.numeric_from_check("sc-cap", "?", gradient_descent.CENTRAL)
+        .mistakes[0][0][:1]
+        .isupper()
+    )
 
 
 def test_a_mistake_equal_to_the_answer_is_refused():
@@ -199,6 +246,14 @@ def test_the_page_answers_like_python_offline_and_by_keyboard(page_file: Path):
             assert answer(q, _typed(q.answer * 7.3 + 1)) == selfcheck.UNKNOWN
             for text in GARBAGE[:4]:
                 assert answer(q, text) == selfcheck.NOT_A_NUMBER
+        # a fraction, read as Python reads it
+        q = questions[0]
+        for text in ["2/3", "-1.5 / 3", "1/0", "1/2/3"]:
+            assert answer(q, text) == q.verdict(text)[1], text
+        # an order of magnitude, judged in decades as Python judges it
+        q = questions[4]
+        for text in ["1e-5", "3e-6", "1e-6", "1e-4", "1e-8", "-1e-5", "2.6e-5"]:
+            assert answer(q, text) == q.verdict(text)[1], text
 
         choice = questions[3]
         for i, option in enumerate(choice.options):

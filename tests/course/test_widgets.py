@@ -224,6 +224,34 @@ def test_a_heavy_frame_is_a_2x_palette_png(monkeypatch) -> None:
         assert im.mode == "P" and len(im.getcolors(256) or []) > 2
 
 
+def test_a_book_figure_shows_its_own_bundle_after_matplotlibs_inline_backend(monkeypatch) -> None:
+    """matplotlib's inline backend (imported by ipywidgets' interact) registers a PNG printer
+    for every Figure, which IPython ranks above ``_repr_mimebundle_``: chapter 6's contour
+    map reached the book as matplotlib's PNG, without the size note the browser test reads."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.core.pylabtools import print_figure
+    from matplotlib.figure import Figure
+
+    import bpcourse.plotting as plotting
+
+    shell = InteractiveShell.instance()
+    png = shell.display_formatter.formatters["image/png"]
+    png.for_type(Figure, lambda fig: print_figure(fig, "png"))  # what the inline backend does
+    try:
+        fig = plotting.new_figure(3, 2)
+        fig.add_subplot().plot([0, 1], [1, 0])
+        data, _ = shell.display_formatter.format(fig)
+        assert "image/svg+xml" in data and "image/png" not in data
+        monkeypatch.setattr(plotting, "SVG_MAX_BYTES", 100)  # a heavy figure: its PNG
+        data, md = shell.display_formatter.format(fig)
+        assert b"bpkit min-font-pt=" in base64.b64decode(data["image/png"])
+        assert md["image/png"] == {"width": 315, "height": 210}
+    finally:
+        png.pop(Figure, None)
+        png.pop(plotting.BookFigure, None)
+        InteractiveShell.clear_instance()
+
+
 def test_static_html_has_labelled_controls_and_every_frame() -> None:
     ex = small_explorer(kind="down")
     page = parse(ex.static_html())
@@ -325,3 +353,141 @@ def test_log_yticks_puts_plain_labels_at_decades_and_drops_minor_ticks() -> None
     np.testing.assert_allclose(ax.get_yticks(), [1e-4, 1.0, 1e4])
     assert [t.get_text() for t in ax.get_yticklabels()] == ["1e-4", "1", "1e4"]
     assert len(ax.yaxis.get_minorticklocs()) == 0
+
+
+# ------------------------------------------------------------------ the phone variant
+def _svg_size_and_note(data_url: str) -> tuple[tuple[int, int], float]:
+    """An SVG data URL's size in CSS px and the smallest font its size note states (pt)."""
+    import re
+
+    svg = base64.b64decode(data_url.split(",", 1)[1]).decode()
+    size = re.search(r'<svg[^>]* width="(\d+)px" height="(\d+)px"', svg)
+    note = re.search(r"bpkit min-font-pt=([\d.]+)", svg)
+    return (int(size.group(1)), int(size.group(2))), float(note.group(1))
+
+
+def _row_of_panels():
+    from bpcourse.plotting import add_axes, new_figure
+
+    fig = new_figure(7.0, 2.6)
+    for k in range(3):
+        ax = add_axes(fig, 1, 3, k + 1)
+        ax.plot([0, 1, 2], [0, k, 2 * k], label=f"run {k}")
+        ax.set(title=f"panel {k}: a title that needs two lines on a phone", xlabel="step")
+    fig.axes[0].legend()
+    return fig
+
+
+def test_phone_variant_stacks_a_row_of_panels_and_reads_at_12_px() -> None:
+    from bpcourse.plotting import (
+        CSS_PX_PER_INCH,
+        PHONE_SMALL_PRINT_PX,
+        PHONE_WIDTH_PX,
+        SMALL_PRINT_PX,
+    )
+
+    fig = _row_of_panels()
+    desktop_pt = fig.smallest_font_pt()
+    phone = fig.phone()
+    assert phone.is_phone() and not fig.is_phone()
+    assert fig.css_size() == (735, 273)  # the desktop figure is left as it was
+    assert fig.smallest_font_pt() == desktop_pt
+    assert desktop_pt / 72 * CSS_PX_PER_INCH >= SMALL_PRINT_PX - 0.01
+    assert phone.css_size()[0] == PHONE_WIDTH_PX
+    assert phone.smallest_font_pt() / 72 * CSS_PX_PER_INCH >= PHONE_SMALL_PRINT_PX - 0.01
+    # a row of three becomes a column of three, in reading order, each the column's width
+    phone.draw_without_rendering()
+    boxes = [ax.get_position() for ax in phone.axes]
+    assert all(abs(b.x0 - boxes[0].x0) < 0.05 and b.width > 0.6 for b in boxes), boxes
+    assert boxes[0].y0 > boxes[1].y1 - 0.01 and boxes[1].y0 > boxes[2].y1 - 0.01, boxes
+    # a title too wide for the phone's column is wrapped, not cut or shrunk
+    assert "\n" in phone.axes[0].get_title() and "\n" not in fig.axes[0].get_title()
+    assert [t.get_text() for t in phone.axes[0].get_legend().get_texts()] == ["run 0"]
+
+
+def test_figure_carries_its_phone_variant_only_in_the_book_build(monkeypatch) -> None:
+    from bpcourse.plotting import (
+        BOOK_BUILD_ENV,
+        PHONE_MEDIA,
+        PHONE_MIN_FONT_PT,
+        PHONE_SOURCE_CLASS,
+        PHONE_WIDTH_PX,
+    )
+
+    fig = _row_of_panels()
+    monkeypatch.delenv(BOOK_BUILD_ENV, raising=False)
+    bundle, _ = fig._repr_mimebundle_()
+    assert list(bundle) == ["image/svg+xml"]  # JupyterLab and nbval: the figure alone
+    monkeypatch.setenv(BOOK_BUILD_ENV, "all")
+    bundle, _ = fig._repr_mimebundle_()
+    assert bundle["image/svg+xml"] == fig.svg().decode()  # the desktop figure unchanged
+    (source,) = parse(bundle["text/html"]).find("source")
+    assert source["class"] == PHONE_SOURCE_CLASS and source["media"] == PHONE_MEDIA
+    assert PHONE_MEDIA.startswith("screen and")  # paper and the PDF keep the desktop figure
+    (w, h), min_pt = _svg_size_and_note(source["srcset"])
+    assert (str(w), str(h)) == (source["width"], source["height"]) and w == PHONE_WIDTH_PX
+    assert h > 2 * fig.css_size()[1]  # three panels one below the other
+    assert min_pt >= PHONE_MIN_FONT_PT - 0.01
+
+
+def test_explorer_phone_frames_share_one_layout_and_show_only_on_phones() -> None:
+    from bpcourse.plotting import PHONE_MEDIA, PHONE_MIN_FONT_PT, PHONE_WIDTH_PX
+
+    ex = small_explorer()
+    page = parse(ex.static_html())
+    (source,) = page.find("source")
+    assert source["media"] == PHONE_MEDIA
+    assert [t for t, _ in page.tags].index("source") < [t for t, _ in page.tags].index("img")
+    frames = json.loads(page.texts["script"][0])
+    sizes = set()
+    for frame in frames.values():
+        size, min_pt = _svg_size_and_note(frame["phone"])
+        sizes.add(size)
+        assert min_pt >= PHONE_MIN_FONT_PT - 0.01
+        assert frame["phone"] != frame["src"]
+    assert sizes == {(PHONE_WIDTH_PX, int(source["height"]))}  # one layout: frames do not jump
+    start = page.find("figure")[0]["data-start"]
+    assert source["srcset"] == frames[start]["phone"]
+    # the live widget's fallback (no book build) draws no phone frames
+    assert "<source" not in ex.static_html(all_frames=False)
+
+
+def _labels_in_a_row(fig, data=None, params=None) -> None:
+    """A diagram: six labels placed in data coordinates across the figure."""
+    ax = fig.add_subplot()
+    for k in range(6):
+        ax.text(k, 0, f"value {k}.25", ha="center", va="center")
+    ax.set(xlim=(-0.5, 5.5), ylim=(-1, 1), title="A row of nodes")
+    ax.axis("off")
+
+
+def test_a_diagram_whose_labels_would_collide_has_no_phone_variant(monkeypatch) -> None:
+    from bpcourse.plotting import (
+        BOOK_BUILD_ENV,
+        PHONE_SCROLL_CLASS,
+        PHONE_SCROLL_MARKER,
+        new_figure,
+        text_collisions,
+    )
+
+    fig = new_figure(7.0, 1.5)
+    _labels_in_a_row(fig)
+    assert text_collisions(fig) == 0
+    assert fig.phone() is None  # its labels grow, its boxes shrink: they would collide
+    monkeypatch.setenv(BOOK_BUILD_ENV, "all")
+    bundle, _ = fig._repr_mimebundle_()
+    assert bundle["text/html"] == PHONE_SCROLL_MARKER and PHONE_SCROLL_CLASS in bundle["text/html"]
+    ex = Explorer(
+        lambda a: {"a": a},
+        _labels_in_a_row,
+        {"a": Slider([1.0, 2.0], "a")},
+        lambda data, params: "Six labels.",
+        "t",
+        figsize=(7.0, 1.5),
+    )
+    assert not ex.phone_fits()
+    assert all(
+        "phone" not in f for f in json.loads(parse(ex.static_html()).texts["script"][0]).values()
+    )
+    page = parse(ex.static_html())
+    assert page.find("source") == [] and page.find("div", **{"class": PHONE_SCROLL_CLASS})
