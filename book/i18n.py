@@ -513,6 +513,9 @@ def build(strict: bool = True) -> int:
             "locale_dirs": [str(LOCALE)],
             "gettext_compact": False,
             "html_search_language": "zh",
+            # A figure with words has its Chinese drawing in locale/zh_CN/images/ (same
+            # name); Sphinx uses it when it exists, else the English one.
+            "figure_language_filename": "/locale/{language}/images/{basename}{ext}",
             "html_search_options": {"dict": str(jieba_dictionary(ZH_BUILD / "jieba.txt"))},
             "nb_code_prompt_show": "显示代码",
             "nb_code_prompt_hide": "隐藏代码",

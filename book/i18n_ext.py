@@ -129,6 +129,34 @@ def note_untranslated(body: str, state: str) -> str:
     return f'<div lang="en">{body}</div>' if state == "none" else body
 
 
+#: Binder builds chapters_zh/ (postBuild: book/i18n.py notebooks): on a Chinese page, Binder
+#: opens the Chinese notebook. (Colab opens files of the repository only: it stays English.)
+BINDER_EN = "urlpath=lab/tree/chapters/"
+BINDER_ZH = "urlpath=lab/tree/chapters_zh/"
+
+
+def chinese_binder(value: Any) -> Any:
+    """``value`` (a header button, a list of them, a URL) with Binder opening chapters_zh/."""
+    if isinstance(value, str):
+        return value.replace(BINDER_EN, BINDER_ZH)
+    if isinstance(value, list):
+        return [chinese_binder(v) for v in value]
+    if isinstance(value, dict):
+        return {k: chinese_binder(v) for k, v in value.items()}
+    return value
+
+
+def _binder_in_chinese(app: Any, pagename: str, templatename: str, context: dict, doctree: Any):
+    """After sphinx-book-theme's launch buttons (priority 501): Binder opens the Chinese
+    notebook from a Chinese page, in the header and in the note of an untouched check."""
+    if page_language(app) == "en":
+        return
+    if "header_buttons" in context:
+        context["header_buttons"] = chinese_binder(context["header_buttons"])
+    if "body" in context:
+        context["body"] = chinese_binder(context["body"])
+
+
 _MATH_THEN_PUNCTUATION = re.compile(
     r'(<span class="math notranslate nohighlight">[^<]*</span>)([，。、；：！？）”』」]+)'
 )
@@ -280,6 +308,7 @@ def setup(app: Any) -> dict[str, Any]:
     # Before bpkit_book (900) marks Chinese runs and moves frames out of the page.
     app.connect("html-page-context", _switch_context, priority=100)  # before the theme (500)
     app.connect("html-page-context", _resolve_outputs, priority=800)
+    app.connect("html-page-context", _binder_in_chinese, priority=850)
     app.connect("html-page-context", _search_assets, priority=100)
     app.connect("build-finished", _write_report)
     app.add_css_file("i18n.css")

@@ -231,10 +231,13 @@ def using(lang: str) -> Iterator[None]:
         _active.reset(token)
 
 
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
 def _(message: str) -> str:
     """``message`` (English, the id) in the current language; English when untranslated."""
     lang = language()
-    if lang == "en":
+    if lang == "en" or not _WORD.search(message):  # digits, maths, symbols: said as they are
         return message
     table = catalog(lang)
     found = table.get(message)

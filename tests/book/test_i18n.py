@@ -542,6 +542,23 @@ def test_pages_not_translated_say_so(built_zh_book: Path) -> None:
             assert '<div lang="en">' in text, f"{doc}: its English is not marked lang=en"
 
 
+def test_binder_opens_the_chinese_notebook_from_a_chinese_page(built_zh_book: Path) -> None:
+    page = (built_zh_book / "chapters" / "01_loss.html").read_text(encoding="utf-8")
+    binder = re.findall(r'href="(https://mybinder\.org/[^"]+)"', page)
+    assert binder and all("lab/tree/chapters_zh/01_loss.ipynb" in url for url in binder), binder
+    assert (ROOT / "postBuild").read_text().count("book/i18n.py notebooks") == 1
+
+
+def test_figures_with_words_are_drawn_in_chinese(built_zh_book: Path) -> None:
+    """A drawing in locale/zh_CN/images/ replaces the English one of that name."""
+    drawings = sorted((tools.LOCALE / tools.LANG / "images").glob("*.*"))
+    assert drawings, "no Chinese drawing (the intro's training loop has one)"
+    for drawing in drawings:
+        built = built_zh_book / "_images" / drawing.name
+        assert built.is_file(), f"{drawing.name} is not among the Chinese edition's images"
+        assert built.read_bytes() == drawing.read_bytes(), f"{drawing.name}: the English one"
+
+
 def test_complete_pages_show_no_output_in_english(built_zh_book: Path) -> None:
     report = json.loads((built_zh_book / "_i18n" / "untranslated.json").read_text("utf-8"))
     left = {doc: report[doc] for doc in COMPLETE if doc in report}
