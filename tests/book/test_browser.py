@@ -232,7 +232,6 @@ def test_stylesheets_load_nothing_remote(built_book: Path) -> None:
 
 
 @pytest.mark.parametrize("page", PAGES)
-@pytest.mark.xfail(reason="issue 11: chapters adopt in round B", strict=False)
 def test_every_static_figure_has_a_numbered_caption(built_book: Path, page: str) -> None:
     """A figure in a chapter is a numbered ``<figure>`` with a caption the prose can cite
     (the cell metadata ``mystnb: figure: {caption:, name:}``, CONTRIBUTING.md)."""
@@ -428,27 +427,7 @@ def test_page_reads_on_every_screen(
     assert not problems, "\n".join(problems)
 
 
-# Pages whose long equations are split (issue 11, round B): for them the test must pass.
-EQUATIONS_SPLIT = {
-    "chapters/05_updates",
-    "chapters/06_vanishing",
-    "chapters/07_capstone",
-    "chapters/a1_mistakes",
-}
-
-
-@pytest.mark.parametrize(
-    "page",
-    [
-        pytest.param(
-            p,
-            marks=()
-            if p in EQUATIONS_SPLIT
-            else pytest.mark.xfail(reason="issue 11: chapters adopt in round B", strict=False),
-        )
-        for p in PAGES
-    ],
-)
+@pytest.mark.parametrize("page", PAGES)
 def test_display_equations_fit_a_phone(browser, server: Server, page: str) -> None:
     """On a phone no display equation needs scrolling: long ones are split over lines
     (CONTRIBUTING.md). Until then each scrolls in its own box, never the page."""

@@ -153,25 +153,10 @@ import sys  # noqa: E402
 sys.path.insert(0, str(ROOT / "book"))
 import conventions  # noqa: E402
 
-ROUND_B = pytest.mark.xfail(reason="issue 11: chapters adopt in round B", strict=False)
-ADOPTED = {  # round B done: must pass
-    "01_loss",
-    "02_gradient_descent",
-    "03_chain_rule",
-    "04_backprop",
-    "05_updates",
-    "06_vanishing",
-    "07_capstone",
-    "a1_mistakes",
-}
 
-
-@pytest.fixture(
-    params=[pytest.param(p, marks=() if p.stem in ADOPTED else ROUND_B) for p in NOTEBOOKS],
-    ids=lambda p: p.stem,
-)
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.stem)
 def nb_b(request):
-    """A chapter notebook, expected to follow issue 11's conventions once it is ADOPTED."""
+    """A chapter notebook: each follows issue 11's conventions."""
     return nbformat.read(request.param, as_version=4)
 
 
