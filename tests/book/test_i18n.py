@@ -108,12 +108,31 @@ def test_bpcourse_reads_every_catalog_as_babel_does(path: Path) -> None:
     assert i18n.read_po(path.read_text(encoding="utf-8")) == want
 
 
+#: A cross-reference role whose shown title a translation translates: only its target
+#: must stay (``{ref}`the calculus box <calculus-toolkit>``` -> ``{ref}`<calculus-toolkit>```).
+XREF = re.compile(r"\{(ref|doc|numref|term)\}`(?:[^`<]*<([^`>]+)>|([^`]+))`")
+
+
+def _role(role: str) -> str:
+    m = XREF.fullmatch(role)
+    return role if m is None else f"{{{m.group(1)}}}`<{(m.group(2) or m.group(3)).strip()}>`"
+
+
 def _markup(text: str) -> tuple[list[str], list[str], list[str]]:
-    """The maths, roles and inline code of a message, each sorted."""
-    roles = ROLE.findall(text)
+    """The maths, roles and inline code of a message, each sorted (a cross-reference by
+    its target alone: its title is words to translate)."""
+    roles = [_role(r) for r in ROLE.findall(text)]
     text = ROLE.sub(" ", text)
     code = CODE.findall(text)
     return sorted(MATH.findall(CODE.sub(" ", text))), sorted(roles), sorted(code)
+
+
+def test_a_cross_reference_keeps_its_target_and_may_translate_its_title() -> None:
+    en = _markup('see {ref}`the calculus box <calculus-toolkit>` and {eval}`f"{x:.2f}"`')
+    zh = _markup('见{ref}`微积分框 <calculus-toolkit>`与 {eval}`f"{x:.2f}"`')
+    assert en == zh
+    assert _markup("{ref}`the box <other-label>`")[1] != _markup("{ref}`calculus-toolkit`")[1]
+    assert _markup("{ref}`calculus-toolkit`")[1] == _markup("{ref}`框 <calculus-toolkit>`")[1]
 
 
 @pytest.mark.parametrize("path", COMPLETE_CATALOGS, ids=COMPLETE)
