@@ -269,10 +269,17 @@ class BookFigure(Figure):
         shrink); the page then shows such a figure as drawn, scrolling in its own box.
         """
         import pickle
+        import warnings
 
         data = pickle.dumps(self)
         copy = pickle.loads(data)
-        to_phone(copy, self.get_size_inches())  # (ends with a draw: texts are in place)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            to_phone(copy, self.get_size_inches())  # (ends with a draw: texts are in place)
+        if any("constrained_layout not applied" in str(w.message) for w in caught):
+            # the texts leave the panels no room at the phone's width (long tick labels
+            # beside a bar chart, say): no layout to show; the page scrolls the desktop one
+            return None
         # This figure as last drawn (its image, say), or else a copy of it drawn: a draw
         # re-runs the constrained layout, which may move things by a hair, and this
         # figure's own image must not depend on whether its phone variant was asked for.

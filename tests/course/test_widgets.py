@@ -405,6 +405,23 @@ def test_phone_variant_stacks_a_row_of_panels_and_reads_at_12_px() -> None:
     assert [t.get_text() for t in phone.axes[0].get_legend().get_texts()] == ["run 0"]
 
 
+def test_a_figure_whose_texts_leave_no_room_on_a_phone_has_no_phone_variant() -> None:
+    """Long tick labels beside a bar chart collapse its axes at the phone's width: no
+    variant (the page scrolls the desktop drawing), and no warning in the notebook."""
+    import warnings
+
+    from bpcourse.plotting import add_axes, new_figure
+
+    fig = new_figure(6.4, 3.2)
+    ax = add_axes(fig, 1, 1, 1)
+    names = [f"a very long description of way number {k} to predict" for k in range(5)]
+    ax.barh(range(5), [0.9, 0.8, 0.5, 0.85, 0.95])
+    ax.set_yticks(range(5), names)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert fig.phone() is None
+
+
 def test_figure_carries_its_phone_variant_only_in_the_book_build(monkeypatch) -> None:
     from bpcourse.plotting import (
         BOOK_BUILD_ENV,
