@@ -370,8 +370,26 @@ def _drop_unused_frames(app: Any, exc: Exception | None) -> None:
             path.unlink()
 
 
+def _write_selfcheck_assets(app: Any, exc: Exception | None) -> None:
+    """The self-check questions' script and style, served once for every page (in the book
+    build a question's output carries neither: bpcourse.selfcheck.page_assets)."""
+    if exc is not None or getattr(app.builder, "format", "") != "html":
+        return
+    from bpcourse.selfcheck import page_assets
+
+    static = Path(app.outdir) / "_static"
+    static.mkdir(parents=True, exist_ok=True)
+    for name, text in page_assets().items():
+        (static / name).write_text(text, encoding="utf-8")
+
+
 def setup(app: Any) -> dict[str, Any]:
     os.environ[FRAMES_ENV] = "all"
+    from bpcourse.selfcheck import PAGE_SCRIPT, PAGE_STYLE
+
+    app.add_js_file(PAGE_SCRIPT, loading_method="defer")
+    app.add_css_file(PAGE_STYLE)
+    app.connect("build-finished", _write_selfcheck_assets)
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _template_filters)
     app.connect("doctree-resolved", _clean_outputs)

@@ -310,17 +310,31 @@ _STYLE = (
 )
 
 
+#: Where the book serves the script and the style once for every page (in ``_static``).
+PAGE_SCRIPT, PAGE_STYLE = "bpkit-selfcheck.js", "bpkit-selfcheck.css"
+
+
+def page_assets() -> dict[str, str]:
+    """``{file name: text}`` of the script and style the book serves once per page: in the
+    book build a question carries neither (a chapter with ten questions shipped them ten
+    times, 35 KB); in a notebook each output carries both, to stand alone."""
+    return {PAGE_SCRIPT: _SCRIPT, PAGE_STYLE: _STYLE}
+
+
 def _widget(uid: str, body: str, data: dict[str, Any]) -> str:
     payload = json.dumps(data).replace("</", "<\\/")  # never closes the <script> early
+    from bpcourse.plotting import book_build
+
+    own = not book_build()  # the book serves the script and the style once (page_assets)
     return (
         f'<div class="bpkit-selfcheck" id="{uid}" role="group" aria-labelledby="{uid}-title">'
-        f"<style>{_STYLE}</style>"
-        f'<p class="bpkit-sc-title" id="{uid}-title">{html.escape(tr("Self-check"))}</p>'
+        + (f"<style>{_STYLE}</style>" if own else "")
+        + f'<p class="bpkit-sc-title" id="{uid}-title">{html.escape(tr("Self-check"))}</p>'
         f"<form novalidate>{body}</form>"
         f'<p aria-live="polite" role="status" id="{uid}-out"></p>'
         f'<script type="application/json">{payload}</script>'
-        f"<script>{_SCRIPT}</script>"
-        "</div>"
+        + (f"<script>{_SCRIPT}</script>" if own else "")
+        + "</div>"
     )
 
 

@@ -143,6 +143,9 @@ def test_sets_the_frames_variable(monkeypatch) -> None:
         def add_css_file(self, *args, **kwargs):
             pass
 
+        def add_js_file(self, *args, **kwargs):
+            pass
+
         def add_post_transform(self, transform):
             self.transforms = [*getattr(self, "transforms", []), transform]
 
@@ -300,3 +303,27 @@ def test_a_figure_without_a_phone_layout_scrolls_in_its_own_box() -> None:
         opening.astext() == f'<div class="{PHONE_SCROLL_CLASS}">' and closing.astext() == "</div>"
     )
     assert [c["mime_type"] for c in bundle.children] == ["image/svg+xml", "text/plain"]
+
+
+def test_a_self_check_in_the_book_carries_no_script_or_style(monkeypatch, tmp_path) -> None:
+    """In the book build the page serves them once (bpkit_book writes page_assets into
+    _static); in a notebook every question carries its own, to stand alone."""
+    from types import SimpleNamespace
+
+    from bpcourse import selfcheck
+    from bpcourse.plotting import BOOK_BUILD_ENV
+
+    options = (selfcheck.Option("a", True, "yes"), selfcheck.Option("b", False, "no"))
+    question = selfcheck.Choice("sc-x", "Which?", options)
+    monkeypatch.setenv(BOOK_BUILD_ENV, "")
+    alone = question._repr_html_()
+    monkeypatch.setenv(BOOK_BUILD_ENV, "all")
+    in_book = question._repr_html_()
+    assert "<style>" in alone and "bpkitSelfCheck" in alone
+    assert "<style>" not in in_book and "bpkitSelfCheck" not in in_book
+    assert 'type="application/json"' in in_book  # the question's data stays with it
+    app = SimpleNamespace(outdir=str(tmp_path), builder=SimpleNamespace(format="html"))
+    _book._write_selfcheck_assets(app, None)
+    assets = {p.name: p.read_text() for p in (tmp_path / "_static").iterdir()}
+    assert "window.bpkitSelfCheck" in assets[selfcheck.PAGE_SCRIPT]
+    assert ".bpkit-selfcheck{" in assets[selfcheck.PAGE_STYLE]
