@@ -63,3 +63,24 @@ def built_zh_book(built_book: Path) -> Path:
         log = (run.stdout + run.stderr)[-8000:]
         pytest.fail(f"the Chinese build failed ({' '.join(cmd)}, exit {run.returncode}):\n{log}")
     return html
+
+
+#: Variables the book's extensions set for the notebooks they execute (every language,
+#: every frame). A test that runs Sphinx in this process (a gettext build, say) loads those
+#: extensions; without this the later tests would see a book build in a plain kernel.
+BOOK_BUILD_VARIABLES = ("BPKIT_LANGUAGES", "BPKIT_STATIC_FRAMES", "BPKIT_LANG")
+
+
+#: Their values when the session started (a fixture of wider scope may have changed them
+#: before a test's own fixtures run, so the baseline is taken here, once).
+_BASELINE = {key: os.environ.get(key) for key in BOOK_BUILD_VARIABLES}
+
+
+@pytest.fixture(autouse=True)
+def _no_book_build_environment_after_a_test() -> object:
+    yield
+    for key, value in _BASELINE.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value

@@ -206,7 +206,11 @@ def test_a_converted_notebook_reads_in_jupyterlab_as_on_the_page(lab: str, tmp_p
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        lab_page = LabPage(p, lab + SCRATCH)
+        # a workspace of its own: the default one reopens the chapter the first test opened,
+        # whose (unexecuted) cells would be read with this notebook's
+        lab_page = LabPage(
+            p, lab.replace("/lab/tree/", "/lab/workspaces/conventions/tree/") + SCRATCH
+        )
         lab_page.tmp = tmp_path
         page = lab_page.page
         page.wait_for_selector(".jp-Notebook .jp-MarkdownCell", timeout=60_000)
