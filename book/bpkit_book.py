@@ -390,6 +390,14 @@ def setup(app: Any) -> dict[str, Any]:
     app.add_js_file(PAGE_SCRIPT, loading_method="defer")
     app.add_css_file(PAGE_STYLE)
     app.connect("build-finished", _write_selfcheck_assets)
+    # myst-nb draws its folded code ("show code cell source") for the html builder only; the
+    # one-page build behind `make pdf` (singlehtml) stopped at the first fold ("unknown node
+    # type: HideCodeCellNode"). Same drawing there.
+    from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+
+    app.registry.add_translation_handlers(
+        HideCodeCellNode, singlehtml=(visit_HideCellInput, depart_HideCellInput)
+    )
     app.connect("config-inited", _configure)
     app.connect("builder-inited", _template_filters)
     app.connect("doctree-resolved", _clean_outputs)

@@ -146,6 +146,11 @@ def test_sets_the_frames_variable(monkeypatch) -> None:
         def add_js_file(self, *args, **kwargs):
             pass
 
+        class registry:
+            @staticmethod
+            def add_translation_handlers(node, **kwargs):
+                pass
+
         def add_post_transform(self, transform):
             self.transforms = [*getattr(self, "transforms", []), transform]
 
